@@ -1,0 +1,24 @@
+# Noise-augmented training for randomized smoothing (Pal & Sulam, TMLR 2023).
+# Stages: data -> training per alpha -> certification per (alpha, beta) -> aggregation -> figures,
+# plus the synthetic disks experiment. See README.md for the config keys and the outputs.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/train.smk"
+include: "rules/certify.smk"
+include: "rules/aggregate.smk"
+include: "rules/figures.smk"
+include: "rules/synthetic.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

@@ -1,0 +1,152 @@
+"""Config validation against ``schemas/config.schema.yaml``, with errors that name the key.
+
+``validate_config`` refuses a bad config before any job runs (wrong types, unknown keys, NaN,
+negative noise, empty or duplicated grids, ...), fills in the schema's defaults and returns
+the completed config. ``grid`` expands a grid spec into the sorted noise levels.
+"""
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import yaml
+
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """A config value that the pipeline refuses; the message names the key."""
+
+
+def load_schema() -> dict:
+    with open(SCHEMA_PATH) as f:
+        return yaml.safe_load(f)
+
+
+def key_name(path) -> str:
+    """``['datasets', 'mnist', 'betas', 0]`` -> ``datasets.mnist.betas[0]``."""
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(top level)"
+
+
+def _walk_numbers(value, path=()):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _walk_numbers(v, path + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _walk_numbers(v, path + (i,))
+    elif isinstance(value, float):
+        yield path, value
+
+
+def _schema_errors(config: dict, schema: dict) -> list[str]:
+    validator = jsonschema.Draft202012Validator(schema)
+    msgs = []
+    for err in sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path))):
+        if err.validator == "additionalProperties" and err.validator_value is False:
+            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+            known = ", ".join(sorted(err.schema.get("properties", {})))
+            for k in extra:
+                msgs.append(f"config key {key_name(list(err.absolute_path) + [k])!s}: unknown key "
+                            f"(a typo?); known keys here: {known}")
+            continue
+        if err.validator == "oneOf" and err.context:
+            # A grid: report the most specific reason among the alternatives.
+            best = jsonschema.exceptions.best_match(err.context)
+            path = list(err.absolute_path) + list(best.absolute_path)
+            msgs.append(f"config key {key_name(path)}: {best.message} "
+                        "(a grid is a list of noise levels or {start, stop, step})")
+            continue
+        msgs.append(f"config key {key_name(err.absolute_path)}: {err.message}")
+    return msgs
+
+
+def _fill_defaults(value, schema: dict, root: dict):
+    if "$ref" in schema:
+        ref = schema["$ref"].split("/")[-1]
+        schema = {**root["$defs"][ref], **{k: v for k, v in schema.items() if k != "$ref"}}
+    if not isinstance(value, dict) or schema.get("type") not in ("object", None):
+        return value
+    props = schema.get("properties", {})
+    for k, sub in props.items():
+        if k not in value and "default" in sub:
+            value[k] = copy.deepcopy(sub["default"])
+        if k in value:
+            value[k] = _fill_defaults(value[k], sub, root)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        for k in value:
+            if k not in props:
+                value[k] = _fill_defaults(value[k], extra, root)
+    return value
+
+
+def grid(spec) -> list[float]:
+    """Expand a grid spec (a list, or an inclusive ``{start, stop, step}``) to sorted floats,
+    rounded to 10 decimals so that 0.1 * 3 is 0.3."""
+    if isinstance(spec, dict):
+        n = int(math.floor((spec["stop"] - spec["start"]) / spec["step"] + 1e-9)) + 1
+        values = [spec["start"] + i * spec["step"] for i in range(max(n, 0))]
+    else:
+        values = list(spec)
+    return sorted(round(float(v), 10) for v in values)
+
+
+def fmt(x: float) -> str:
+    """A noise level as it appears in file names: ``0.1``, ``0``, ``0.25`` (no exponent)."""
+    return np.format_float_positional(round(float(x), 10), trim="-")
+
+
+def _semantic_errors(config: dict) -> list[str]:
+    msgs = []
+    for path, v in _walk_numbers(config):
+        if not math.isfinite(v):
+            msgs.append(f"config key {key_name(path)}: {v} is not a finite number")
+    if msgs:
+        return msgs
+    for name, ds in config.get("datasets", {}).items():
+        for axis in ("alphas", "betas"):
+            spec = ds[axis]
+            key = f"datasets.{name}.{axis}"
+            if isinstance(spec, dict) and spec["stop"] < spec["start"]:
+                msgs.append(f"config key {key}: stop {spec['stop']} is below start {spec['start']}")
+                continue
+            values = grid(spec)
+            if not values:
+                msgs.append(f"config key {key}: the grid is empty")
+            dup = sorted({fmt(v) for v in values if values.count(v) > 1})
+            if dup:
+                msgs.append(f"config key {key}: duplicated noise levels {dup}")
+        if ds["source"] == "npz" and not ds.get("path"):
+            msgs.append(f"config key datasets.{name}.path: source npz needs the path of the .npz file")
+        alphas, betas = grid(ds["alphas"]), grid(ds["betas"])
+        for i, pair in enumerate(ds.get("figures", {}).get("certified", {}).get("pairs", [])):
+            a, b = round(float(pair[0]), 10), round(float(pair[1]), 10)
+            if a not in alphas or b not in betas:
+                msgs.append(f"config key datasets.{name}.figures.certified.pairs[{i}]: "
+                            f"{pair} is not on the alpha x beta grid")
+        an = ds.get("analysis", {})
+        if an.get("savgol_order", 0) >= an.get("savgol_window", 1) > 1:
+            msgs.append(f"config key datasets.{name}.analysis.savgol_order: "
+                        f"{an['savgol_order']} must be below savgol_window {an['savgol_window']}")
+    return msgs
+
+
+def validate_config(config: dict) -> dict:
+    """Check ``config`` against the schema and the pipeline's own rules; return it completed
+    with defaults. Raises ``ConfigError`` listing every problem, each naming its key."""
+    schema = load_schema()
+    config = copy.deepcopy(dict(config))
+    msgs = _schema_errors(config, schema)
+    if not msgs:
+        config = _fill_defaults(config, schema, schema)
+        msgs = _schema_errors(config, schema) or _semantic_errors(config)
+    if msgs:
+        raise ConfigError("invalid config:\n  " + "\n  ".join(msgs))
+    return config

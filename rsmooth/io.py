@@ -1,0 +1,54 @@
+"""Atomic file output: every file the pipeline writes appears whole or not at all."""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success rename it onto ``path``.
+
+    The temporary file lives in the same folder (so the rename is atomic on POSIX) and keeps
+    the suffix of ``path`` (so writers that infer the format from it still work). If the body
+    raises, or the process dies, ``path`` is untouched and the temporary file is removed (or,
+    after SIGKILL, left as a hidden ``.tmp-*`` file that no rule ever reads).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_csv(df, path) -> None:
+    """Write a pandas DataFrame as CSV atomically (no index column)."""
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False)
+
+
+def save_figure(fig, stem) -> list[Path]:
+    """Save a matplotlib figure as ``stem.png`` and ``stem.pdf``, each atomically."""
+    out = []
+    for ext in ("png", "pdf"):
+        p = Path(f"{stem}.{ext}")
+        with atomic_path(p) as tmp:
+            fig.savefig(tmp, dpi=150, bbox_inches="tight", metadata=_metadata(ext))
+        out.append(p)
+    return out
+
+
+def _metadata(ext: str) -> dict:
+    # Fixed metadata keeps the bytes of a figure reproducible across reruns.
+    if ext == "pdf":
+        return {"CreationDate": None, "Producer": "rsmooth"}
+    return {"Software": "rsmooth"}

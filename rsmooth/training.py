@@ -1,0 +1,152 @@
+"""Noise-augmented training: each batch of B images is repeated as C copies, each copy gets its
+own Gaussian noise x + alpha * eps, and the loss is the mean over the B * C samples.
+
+The B * C samples are pushed through the network in micro-batches whose gradients are
+accumulated before the optimizer step: the same gradient (up to float summation order) at a
+fraction of the memory traffic, which is what makes CPU training fast. Training saves a
+resumable checkpoint after every epoch and, resumed, ends with the same weights as an
+uninterrupted run.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from .io import atomic_path
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 9
+    batch_size: int = 64          # B: distinct images per optimizer step
+    copies: int = 100             # C: noisy copies of each image per step
+    micro_batch: int = 128        # samples per forward/backward pass (speed only)
+    train_images: int = 0         # use the first K training images (0: all)
+    optimizer: str = "adadelta"   # adadelta | sgd
+    lr: float = 1.0
+    momentum: float = 0.9         # sgd only
+    weight_decay: float = 0.0
+    schedule: str = "step"        # step: lr * gamma**epoch | cosine
+    gamma: float = 0.7
+    augment: str = "none"         # none | crop_flip (random 4-pixel-pad crop and h-flip)
+
+
+def _optimizer(model, cfg: TrainConfig):
+    if cfg.optimizer == "adadelta":
+        opt = torch.optim.Adadelta(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    elif cfg.optimizer == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
+                              weight_decay=cfg.weight_decay, nesterov=cfg.momentum > 0)
+    else:
+        raise ValueError(f"unknown optimizer {cfg.optimizer!r}; known: adadelta, sgd")
+    if cfg.schedule == "step":
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=cfg.gamma)
+    elif cfg.schedule == "cosine":
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(cfg.epochs, 1))
+    else:
+        raise ValueError(f"unknown schedule {cfg.schedule!r}; known: step, cosine")
+    return opt, sched
+
+
+def _crop_flip(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """Standard CIFAR augmentation: pad 4 (zeros), random crop back, random horizontal flip."""
+    n, _, h, w = x.shape
+    padded = F.pad(x, (4, 4, 4, 4))
+    dy = torch.randint(0, 9, (n,), generator=g)
+    dx = torch.randint(0, 9, (n,), generator=g)
+    flip = torch.rand(n, generator=g) < 0.5
+    rows = (dy[:, None] + torch.arange(h)[None]).view(n, 1, h, 1)
+    cols = dx[:, None] + torch.arange(w)[None]
+    cols = torch.where(flip[:, None], cols.flip(1), cols).view(n, 1, 1, w)
+    batch = torch.arange(n).view(n, 1, 1, 1)
+    chan = torch.arange(x.shape[1]).view(1, -1, 1, 1)
+    return padded[batch, chan, rows, cols]
+
+
+def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, alpha: float,
+          cfg: TrainConfig, seed: int, device: torch.device, checkpoint: Path | None = None,
+          log=print) -> dict:
+    """Train ``model`` in place on float images ``x`` [N, C, H, W] in [0, 1] with noise ``alpha``.
+
+    All randomness (batch order, noise, augmentation) comes from a generator seeded with
+    ``seed``; with ``checkpoint`` set, the state after each epoch is saved there (atomically)
+    and a later call with the same arguments resumes from it. Returns training metrics.
+    """
+    if cfg.train_images:
+        x, y = x[:cfg.train_images], y[:cfg.train_images]
+    model.to(device).to(memory_format=torch.channels_last).train()
+    opt, sched = _optimizer(model, cfg)
+    g = torch.Generator().manual_seed(seed)
+    start_epoch, losses, wall_before = 0, [], 0.0
+    fingerprint = repr((asdict(cfg), float(alpha), int(seed), len(x)))
+    if checkpoint is not None and Path(checkpoint).exists():
+        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        if state.get("fingerprint") == fingerprint:
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            sched.load_state_dict(state["scheduler"])
+            g.set_state(state["generator"])
+            start_epoch, losses, wall_before = state["epoch"], state["losses"], state["wall_s"]
+            log(f"resumed from {checkpoint} after epoch {start_epoch}")
+        else:
+            log(f"ignoring {checkpoint}: it was written for other training settings")
+    n = len(x)
+    steps = (n + cfg.batch_size - 1) // cfg.batch_size
+    t0 = time.perf_counter()
+    for epoch in range(start_epoch, cfg.epochs):
+        perm = torch.randperm(n, generator=g)
+        total, count = 0.0, 0
+        bar = tqdm(range(steps), desc=f"epoch {epoch + 1}/{cfg.epochs}", mininterval=5, ascii=True)
+        for step in bar:
+            idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
+            xb = x[idx].repeat_interleave(cfg.copies, dim=0)
+            yb = y[idx].repeat_interleave(cfg.copies, dim=0)
+            if cfg.augment == "crop_flip":
+                xb = _crop_flip(xb, g)
+            if alpha > 0:
+                xb = xb + alpha * torch.randn(xb.shape, generator=g)
+            opt.zero_grad(set_to_none=True)
+            m = len(xb)
+            step_loss = 0.0
+            for s in range(0, m, cfg.micro_batch):
+                xm = xb[s:s + cfg.micro_batch].to(device, non_blocking=True)
+                xm = xm.contiguous(memory_format=torch.channels_last)
+                loss = F.cross_entropy(model(xm), yb[s:s + cfg.micro_batch].to(device),
+                                       reduction="sum") / m
+                loss.backward()
+                step_loss += loss.item()
+            opt.step()
+            total += step_loss * len(idx)
+            count += len(idx)
+        sched.step()
+        losses.append(total / count)
+        log(f"epoch {epoch + 1}: mean loss {losses[-1]:.4f}")
+        if checkpoint is not None:
+            with atomic_path(checkpoint) as tmp:
+                torch.save({"fingerprint": fingerprint, "model": model.state_dict(),
+                            "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                            "generator": g.get_state(), "epoch": epoch + 1, "losses": losses,
+                            "wall_s": wall_before + time.perf_counter() - t0}, tmp)
+    wall = wall_before + time.perf_counter() - t0
+    samples = n * cfg.copies * cfg.epochs
+    return {"final_loss": losses[-1] if losses else float("nan"), "train_wall_s": wall,
+            "samples_per_s": samples / wall if wall > 0 else float("nan")}
+
+
+def accuracy(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch.device,
+             batch_size: int = 256) -> float:
+    """Clean (noise-free) accuracy of ``model`` on ``x``, ``y``."""
+    model.eval()
+    correct = 0
+    with torch.inference_mode():
+        for s in range(0, len(x), batch_size):
+            xb = x[s:s + batch_size].to(device).contiguous(memory_format=torch.channels_last)
+            correct += int((model(xb).argmax(1).cpu() == y[s:s + batch_size]).sum())
+    return correct / max(len(x), 1)
+

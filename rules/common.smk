@@ -1,0 +1,86 @@
+# Helpers shared by the rules: config validation, grids, paths and command-line arguments.
+import json
+import sys
+
+sys.path.insert(0, workflow.basedir)
+
+from rsmooth.config import ConfigError, fmt, grid, validate_config  # noqa: E402
+
+try:
+    config.update(validate_config(config))
+except ConfigError as e:
+    raise WorkflowError(str(e)) from None
+
+RES = config["results"]
+SCRIPTS = f"{workflow.basedir}/scripts"
+DATASETS = {k: v for k, v in config["datasets"].items() if v["enabled"]}
+SEEDS = config["seeds"]
+
+
+wildcard_constraints:
+    dataset="[A-Za-z0-9_-]+",
+    alpha="[0-9]+(\\.[0-9]+)?",
+    beta="[0-9]+(\\.[0-9]+)?",
+    seed="[0-9]+",
+
+
+def job_threads():
+    """Threads for a heavy job: threads_per_job, or all the cores snakemake was given (so on
+    one machine heavy jobs run one after another, each using every core)."""
+    return config["threads_per_job"] or workflow.cores
+
+
+def alphas(ds):
+    return [fmt(a) for a in grid(DATASETS[ds]["alphas"])]
+
+
+def betas(ds):
+    return [fmt(b) for b in grid(DATASETS[ds]["betas"])]
+
+
+def cli_args(options, skip=()):
+    """A dict of options as command-line arguments: {"n_votes": 100} -> "--n-votes 100";
+    booleans become --flag / --no-flag."""
+    out = []
+    for k, v in options.items():
+        if k in skip or v is None:
+            continue
+        flag = "--" + k.replace("_", "-")
+        if isinstance(v, bool):
+            out.append(flag if v else "--no-" + k.replace("_", "-"))
+        else:
+            out.append(f"{flag} {v}")
+    return " ".join(out)
+
+
+def model_path(ds, alpha, seed):
+    return f"{RES}/{ds}/models/alpha{alpha}_seed{seed}.pt"
+
+
+def cert_path(ds, alpha, beta, seed):
+    return f"{RES}/{ds}/certify/alpha{alpha}_beta{beta}_seed{seed}.csv"
+
+
+def certified_pairs(ds):
+    """The (alpha, beta) pairs of the certified-accuracy figure ([] when radii are off)."""
+    d = DATASETS[ds]
+    if d["certify"]["n_cert"] == 0:
+        return []
+    pairs = [(fmt(a), fmt(b)) for a, b in d["figures"]["certified"]["pairs"]]
+    if not pairs:
+        pairs = [(b, b) for b in betas(ds) if b != "0" and b in alphas(ds)]
+    return pairs
+
+
+def dataset_targets(ds):
+    out = [f"{RES}/{ds}/risk.csv", f"{RES}/{ds}/alpha_star.csv"]
+    figs = ["risk_curves", "heatmap"] + (["certified"] if certified_pairs(ds) else [])
+    out += expand(f"{RES}/{ds}/figures/{{fig}}.{{ext}}", fig=figs, ext=["png", "pdf"])
+    return out
+
+
+def all_targets():
+    out = [t for ds in DATASETS for t in dataset_targets(ds)]
+    if config["synthetic"].get("enabled", False):
+        out += synthetic_targets()
+    return out

@@ -1,0 +1,56 @@
+#!/usr/bin/env python
+"""Aggregate per-image certification CSVs into the tidy risk table and the alpha*(beta) table.
+
+risk.csv: one row per (alpha, beta, seed) with n_test, errors, risk and its Clopper-Pearson 95%
+interval, certified accuracy at each --radii, the average certified radius, and the training
+metrics of h_alpha. alpha_star.csv: per (seed, beta), the argmin alpha* of the Savitzky-Golay
+smoothed risk curve over alpha, with the risk there, at alpha = 0 and at alpha = beta.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from rsmooth import cli  # noqa: E402
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--certs", required=True, nargs="+", type=cli.existing_file, help="per-image CSVs")
+    p.add_argument("--metrics", nargs="*", type=cli.existing_file, default=[], help="training metrics CSVs")
+    p.add_argument("--radii", type=cli.nonneg_float, nargs="*", default=[0.0, 0.25, 0.5, 1.0])
+    p.add_argument("--savgol-window", type=cli.positive_int, default=15)
+    p.add_argument("--savgol-order", type=cli.nonneg_int, default=3)
+    p.add_argument("--dataset", default="", help="dataset name, written as a column")
+    p.add_argument("--risk", required=True, type=Path, help="tidy risk table to write")
+    p.add_argument("--alpha-star", required=True, type=Path, help="alpha*(beta) table to write")
+    a = p.parse_args()
+
+    import pandas as pd
+
+    from rsmooth import analysis, io
+
+    rows = []
+    for path in a.certs:
+        df = pd.read_csv(path)
+        missing = set(["alpha", "beta", "seed"] + analysis.PER_IMAGE_COLUMNS) - set(df.columns)
+        if missing or df.empty:
+            raise ValueError(f"{path}: not a certification table (missing columns {sorted(missing)})"
+                             if missing else f"{path}: empty certification table")
+        first = df.iloc[0]
+        key = {"alpha": float(first["alpha"]), "beta": float(first["beta"]), "seed": int(first["seed"])}
+        rows.append({"dataset": a.dataset, **key, **analysis.summarize(df, a.radii)})
+    risk = pd.DataFrame(rows).sort_values(["seed", "beta", "alpha"]).reset_index(drop=True)
+    if a.metrics:
+        m = pd.concat([pd.read_csv(f) for f in a.metrics])[
+            ["alpha", "seed", "clean_test_acc", "final_loss", "train_wall_s"]]
+        risk = risk.merge(m, on=["alpha", "seed"], how="left")
+    io.write_csv(risk, a.risk)
+    star = analysis.alpha_star(risk, a.savgol_window, a.savgol_order)
+    star.insert(0, "dataset", a.dataset)
+    io.write_csv(star, a.alpha_star)
+    print(star.to_string(index=False))
+
+
+if __name__ == "__main__":
+    cli.run(main)
