@@ -126,16 +126,30 @@ def _semantic_errors(config: dict) -> list[str]:
         if ds["source"] == "npz" and not ds.get("path"):
             msgs.append(f"config key datasets.{name}.path: source npz needs the path of the .npz file")
         alphas, betas = grid(ds["alphas"]), grid(ds["betas"])
-        for i, pair in enumerate(ds.get("figures", {}).get("certified", {}).get("pairs", [])):
+        pairs = ds["certify"]["radius_pairs"]
+        for i, pair in enumerate(pairs if isinstance(pairs, list) else []):
             a, b = round(float(pair[0]), 10), round(float(pair[1]), 10)
             if a not in alphas or b not in betas:
-                msgs.append(f"config key datasets.{name}.figures.certified.pairs[{i}]: "
+                msgs.append(f"config key datasets.{name}.certify.radius_pairs[{i}]: "
                             f"{pair} is not on the alpha x beta grid")
         an = ds.get("analysis", {})
         if an.get("savgol_order", 0) >= an.get("savgol_window", 1) > 1:
             msgs.append(f"config key datasets.{name}.analysis.savgol_order: "
                         f"{an['savgol_order']} must be below savgol_window {an['savgol_window']}")
     return msgs
+
+
+def radius_pairs(ds: dict) -> list[tuple[str, str]]:
+    """The (alpha, beta) pairs, as file-name strings, whose jobs draw certification radii."""
+    if ds["certify"]["n_cert"] == 0:
+        return []
+    alphas, betas = [fmt(a) for a in grid(ds["alphas"])], [fmt(b) for b in grid(ds["betas"])]
+    spec = ds["certify"]["radius_pairs"]
+    if spec == "all":
+        return [(a, b) for a in alphas for b in betas]
+    if spec == "diagonal":
+        return [(b, b) for b in betas if b != "0" and b in alphas]
+    return [(fmt(a), fmt(b)) for a, b in spec]
 
 
 def validate_config(config: dict) -> dict:

@@ -8,7 +8,7 @@ rule certify:
     output:
         f"{RES}/{{dataset}}/certify/alpha{{alpha}}_beta{{beta}}_seed{{seed}}.csv",
     params:
-        args=lambda wc: cli_args(DATASETS[wc.dataset]["certify"]),
+        args=certify_args,
         arch=lambda wc: DATASETS[wc.dataset]["arch"],
         device=config["device"],
     threads: job_threads()

@@ -4,7 +4,7 @@ import sys
 
 sys.path.insert(0, workflow.basedir)
 
-from rsmooth.config import ConfigError, fmt, grid, validate_config  # noqa: E402
+from rsmooth.config import ConfigError, fmt, grid, radius_pairs, validate_config  # noqa: E402
 
 try:
     config.update(validate_config(config))
@@ -62,14 +62,16 @@ def cert_path(ds, alpha, beta, seed):
 
 
 def certified_pairs(ds):
-    """The (alpha, beta) pairs of the certified-accuracy figure ([] when radii are off)."""
-    d = DATASETS[ds]
-    if d["certify"]["n_cert"] == 0:
-        return []
-    pairs = [(fmt(a), fmt(b)) for a, b in d["figures"]["certified"]["pairs"]]
-    if not pairs:
-        pairs = [(b, b) for b in betas(ds) if b != "0" and b in alphas(ds)]
-    return pairs
+    """The (alpha, beta) pairs with radii, drawn in the certified-accuracy figure."""
+    return radius_pairs(DATASETS[ds])
+
+
+def certify_args(wc):
+    """The certify options of a job; only the radius pairs get the n_cert draws."""
+    c = dict(DATASETS[wc.dataset]["certify"])
+    if (wc.alpha, wc.beta) not in certified_pairs(wc.dataset):
+        c["n_cert"] = 0
+    return cli_args(c, skip=("radius_pairs",))
 
 
 def dataset_targets(ds):

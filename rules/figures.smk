@@ -6,8 +6,6 @@ def figure_options(wc):
     opts = dict(d["figures"][wc.figure])
     if wc.figure == "risk_curves":
         opts.update(window=d["analysis"]["savgol_window"], order=d["analysis"]["savgol_order"])
-    if wc.figure == "certified":
-        opts.pop("pairs")
     return json.dumps(opts, sort_keys=True)
 
 
