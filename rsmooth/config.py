@@ -57,11 +57,13 @@ def _schema_errors(config: dict, schema: dict) -> list[str]:
                             f"(a typo?); known keys here: {known}")
             continue
         if err.validator == "oneOf" and err.context:
-            # A grid: report the most specific reason among the alternatives.
-            best = jsonschema.exceptions.best_match(err.context)
-            path = list(err.absolute_path) + list(best.absolute_path)
-            msgs.append(f"config key {key_name(path)}: {best.message} "
-                        "(a grid is a list of noise levels or {start, stop, step})")
+            # A grid: report the reasons from the alternative that matches the value's type
+            # (branch 0 is the list form, branch 1 the {start, stop, step} form).
+            branch = 1 if isinstance(err.instance, dict) else 0
+            subs = [e for e in err.context if e.relative_schema_path[0] == branch] or err.context
+            for sub in subs:
+                msgs.append(f"config key {key_name(sub.absolute_path)}: {sub.message} "
+                            "(a grid is a list of noise levels or {start, stop, step})")
             continue
         msgs.append(f"config key {key_name(err.absolute_path)}: {err.message}")
     return msgs

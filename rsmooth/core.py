@@ -179,7 +179,7 @@ class Smooth:
             return VoteResult(counts, n_evals, counts.argmax(axis=1))
 
         shape = tuple(x.shape[1:])
-        x_cpu = x.cpu()
+        x_cpu = x.to('cpu', self.dtype)
         first_want = int(self._wants(np.zeros((1, self.num_classes), np.int64),
                                      np.array([n]), early_stop)[0])
         next_image = 0
@@ -200,7 +200,8 @@ class Smooth:
                 if room == 0:
                     break
             owner = np.concatenate(owners)
-            noisy = x_cpu[owner] + self.beta * torch.from_numpy(np.concatenate(eps))
+            noisy = torch.from_numpy(np.concatenate(eps)).to(self.dtype).mul_(self.beta)
+            noisy += x_cpu[owner]
             np.add.at(counts, (owner, self._predict(noisy)), 1)
             np.add.at(n_evals, owner, 1)
             idx = np.fromiter(active, dtype=np.int64, count=len(active))

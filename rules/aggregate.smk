@@ -18,6 +18,7 @@ rule aggregate:
         risk=f"{RES}/{{dataset}}/risk.csv",
         alpha_star=f"{RES}/{{dataset}}/alpha_star.csv",
     params:
+        script=f"{SCRIPTS}/aggregate.py",
         radii=lambda wc: " ".join(map(str, DATASETS[wc.dataset]["analysis"]["radii"])),
         window=lambda wc: DATASETS[wc.dataset]["analysis"]["savgol_window"],
         order=lambda wc: DATASETS[wc.dataset]["analysis"]["savgol_order"],
@@ -26,7 +27,7 @@ rule aggregate:
     conda:
         "../envs/pipeline.yaml"
     shell:
-        "python {SCRIPTS}/aggregate.py --dataset {wildcards.dataset} --certs {input.certs}"
+        "python {params.script} --dataset {wildcards.dataset} --certs {input.certs}"
         " --metrics {input.metrics} --radii {params.radii} --savgol-window {params.window}"
         " --savgol-order {params.order} --risk {output.risk} --alpha-star {output.alpha_star}"
         " > {log} 2>&1"

@@ -8,12 +8,11 @@ rule certify:
     output:
         f"{RES}/{{dataset}}/certify/alpha{{alpha}}_beta{{beta}}_seed{{seed}}.csv",
     params:
+        script=f"{SCRIPTS}/certify.py",
         args=certify_args,
         arch=lambda wc: DATASETS[wc.dataset]["arch"],
         device=config["device"],
-    threads: job_threads()
-    resources:
-        gpu=lambda wc: 1 if config["device"] != "cpu" else 0,
+    threads: lambda wc: job_threads()
     log:
         f"{RES}/logs/certify/{{dataset}}/alpha{{alpha}}_beta{{beta}}_seed{{seed}}.log",
     benchmark:
@@ -21,6 +20,6 @@ rule certify:
     conda:
         "../envs/pipeline.yaml"
     shell:
-        "python {SCRIPTS}/certify.py --model {input.model} --data {input.data} --arch {params.arch}"
+        "python {params.script} --model {input.model} --data {input.data} --arch {params.arch}"
         " --alpha {wildcards.alpha} --beta {wildcards.beta} --seed {wildcards.seed} {params.args}"
         " --device {params.device} --threads {threads} --out {output} > {log} 2>&1"

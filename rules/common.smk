@@ -45,11 +45,11 @@ def cli_args(options, skip=()):
     for k, v in options.items():
         if k in skip or v is None:
             continue
-        flag = "--" + k.replace("_", "-")
+        name = k.replace("_", "-")
         if isinstance(v, bool):
-            out.append(flag if v else "--no-" + k.replace("_", "-"))
+            out.append(f"--{name}" if v else f"--no-{name}")
         else:
-            out.append(f"{flag} {v}")
+            out.append(f"--{name} {v}")
     return " ".join(out)
 
 
@@ -86,3 +86,34 @@ def all_targets():
     if config["synthetic"].get("enabled", False):
         out += synthetic_targets()
     return out
+
+
+# --- training (rules/train.smk) ---
+
+
+def train_init(wc):
+    if wc.alpha == "0" or not DATASETS[wc.dataset]["train"]["from_base"]:
+        return []
+    return model_path(wc.dataset, "0", wc.seed)
+
+
+def train_args(wc):
+    t = DATASETS[wc.dataset]["train"]
+    return cli_args(t["base"] if wc.alpha == "0" else t["noisy"])
+
+
+# --- figures (rules/figures.smk) ---
+
+
+def figure_options(wc):
+    d = DATASETS[wc.dataset]
+    opts = dict(d["figures"][wc.figure])
+    if wc.figure == "risk_curves":
+        opts.update(window=d["analysis"]["savgol_window"], order=d["analysis"]["savgol_order"])
+    return json.dumps(opts, sort_keys=True)
+
+
+def figure_inputs(wc):
+    if wc.figure == "certified":
+        return [cert_path(wc.dataset, a, b, s) for a, b in certified_pairs(wc.dataset) for s in SEEDS[:1]]
+    return [f"{RES}/{wc.dataset}/risk.csv"]

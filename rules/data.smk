@@ -5,6 +5,7 @@ rule prepare_data:
     output:
         f"{RES}/{{dataset}}/data.npz",
     params:
+        script=f"{SCRIPTS}/prepare_data.py",
         args=lambda wc: cli_args(
             {
                 "source": DATASETS[wc.dataset]["source"],
@@ -19,4 +20,4 @@ rule prepare_data:
     conda:
         "../envs/pipeline.yaml"
     shell:
-        "python {SCRIPTS}/prepare_data.py {params.args} --out {output} > {log} 2>&1"
+        "python {params.script} {params.args} --out {output} > {log} 2>&1"

@@ -1,20 +1,6 @@
 # Stage 5: figures, one job per figure so that changing one figure's options reruns only it.
 
 
-def figure_options(wc):
-    d = DATASETS[wc.dataset]
-    opts = dict(d["figures"][wc.figure])
-    if wc.figure == "risk_curves":
-        opts.update(window=d["analysis"]["savgol_window"], order=d["analysis"]["savgol_order"])
-    return json.dumps(opts, sort_keys=True)
-
-
-def figure_inputs(wc):
-    if wc.figure == "certified":
-        return [cert_path(wc.dataset, a, b, s) for a, b in certified_pairs(wc.dataset) for s in SEEDS[:1]]
-    return [f"{RES}/{wc.dataset}/risk.csv"]
-
-
 rule figure:
     input:
         figure_inputs,
@@ -24,6 +10,7 @@ rule figure:
     wildcard_constraints:
         figure="risk_curves|heatmap|certified",
     params:
+        script=f"{SCRIPTS}/figures.py",
         options=figure_options,
         source=lambda wc, input: ("--certs " if wc.figure == "certified" else "--risk ") + " ".join(input),
         stem=lambda wc, output: output.png[: -len(".png")],
@@ -32,5 +19,5 @@ rule figure:
     conda:
         "../envs/pipeline.yaml"
     shell:
-        "python {SCRIPTS}/figures.py {wildcards.figure} {params.source} --options '{params.options}'"
+        "python {params.script} {wildcards.figure} {params.source} --options '{params.options}'"
         " --out {params.stem} > {log} 2>&1"

@@ -1,0 +1,48 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from rsmooth import analysis
+
+
+def test_savgol_alpha_star_on_a_known_curve():
+    """A cubic passes through Savitzky-Golay (order 3) unchanged, so alpha* is its minimum."""
+    alphas = np.round(np.arange(0, 1.0, 0.01), 2)
+    rows = []
+    for beta in (0.2, 0.5):
+        risk = (alphas - beta * 0.8) ** 2 + 0.01 * (alphas - 0.5) ** 3 + 0.05
+        rows += [{"seed": 0, "alpha": a, "beta": beta, "risk": r} for a, r in zip(alphas, risk)]
+    star = analysis.alpha_star(pd.DataFrame(rows), 15, 3).set_index("beta")
+    assert star.loc[0.2, "alpha_star"] == pytest.approx(0.16)
+    assert star.loc[0.5, "alpha_star"] == pytest.approx(0.40)
+    assert star.loc[0.5, "alpha_near_beta"] == pytest.approx(0.5)
+    assert star.loc[0.5, "risk_alpha0"] == pytest.approx(0.16 + 0.05 - 0.00125)
+    assert (star["savgol_window"] == 15).all()
+
+
+def test_savgol_smoothing_ignores_one_outlier():
+    alphas = np.linspace(0, 1, 30)
+    risk = (alphas - 0.6) ** 2
+    risk[3] = -0.01  # a raw argmin at alpha[3] that smoothing must not follow
+    df = pd.DataFrame({"seed": 0, "beta": 0.5, "alpha": alphas, "risk": risk})
+    assert analysis.alpha_star(df, 15, 3)["alpha_star"].iloc[0] > 0.4
+
+
+@pytest.mark.parametrize("n, window, expected", [(100, 15, 15), (9, 15, 9), (10, 15, 9), (4, 15, None), (3, 15, None)])
+def test_window_shrinks_to_an_odd_number_of_points(n, window, expected):
+    assert analysis.savgol_window(n, window, 3) == expected
+
+
+def test_summarize_risk_interval_and_certified_accuracy():
+    df = pd.DataFrame({
+        "correct": [1, 1, 1, 0], "radius": [0.1, 0.6, np.nan, 0.9],
+        "p_lower": [0.6, 0.9, 0.4, 0.95], "n_evals": [10, 20, 30, 40]})
+    row = analysis.summarize(df, [0.0, 0.5])
+    assert row["errors"] == 1 and row["n_test"] == 4 and row["risk"] == 0.25
+    assert 0 < row["risk_low"] < 0.25 < row["risk_high"] < 1
+    assert row["cert_acc_r0"] == 0.5       # right and certified: images 0 and 1
+    assert row["cert_acc_r0.5"] == 0.25    # only image 1 reaches 0.5
+    assert row["acr"] == pytest.approx(0.7 / 4)
+    assert row["mean_evals"] == 25
+    off = analysis.summarize(df.assign(p_lower=np.nan, radius=np.nan), [0.0])
+    assert np.isnan(off["cert_acc_r0"]) and np.isnan(off["acr"])

@@ -1,0 +1,79 @@
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from rsmooth.config import ConfigError, fmt, grid, radius_pairs, validate_config
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def base():
+    with open(REPO / "config.yaml") as f:
+        return yaml.safe_load(f)
+
+
+def with_(path, value):
+    cfg = base()
+    node = cfg
+    for k in path[:-1]:
+        node = node[k]
+    if value is KeyError:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return cfg
+
+
+def test_shipped_presets_validate_and_fill_defaults():
+    cfg = validate_config(base())
+    assert cfg["datasets"]["mnist"]["train"]["noisy"]["micro_batch"] == 128
+    assert cfg["datasets"]["mnist"]["certify"]["failure_prob"] == 0.001
+    paper = copy.deepcopy(base())
+    with open(REPO / "config" / "paper.yaml") as f:
+        over = yaml.safe_load(f)
+    paper["datasets"]["mnist"].update(over["datasets"]["mnist"])
+    paper = validate_config(paper)
+    assert len(grid(paper["datasets"]["mnist"]["alphas"])) == 100
+    assert len(grid(paper["datasets"]["mnist"]["betas"])) == 10
+
+
+@pytest.mark.parametrize("path, value, key, words", [
+    (["datasets", "mnist", "betas"], [0, -0.1], "datasets.mnist.betas[1]", "less than the minimum"),
+    (["datasets", "mnist", "betas"], [0, float("nan")], "datasets.mnist.betas[1]", "not a finite"),
+    (["datasets", "mnist", "alphas"], [], "datasets.mnist.alphas", "should be non-empty"),
+    (["datasets", "mnist", "alphas"], [0, 0.5, 0.5], "datasets.mnist.alphas", "non-unique"),
+    (["datasets", "mnist", "alphas"], {"start": 1, "stop": 0, "step": 0.1}, "datasets.mnist.alphas", "below start"),
+    (["datasets", "mnist", "alphas"], {"start": 0, "stop": 1, "step": 0}, "datasets.mnist.alphas.step", "less than or equal"),
+    (["datasets", "mnist", "source"], "imagenet", "datasets.mnist.source", "is not one of"),
+    (["datasets", "mnist", "certify", "n_votes"], 0, "datasets.mnist.certify.n_votes", "less than the minimum of 1"),
+    (["datasets", "mnist", "certify", "failure_prob"], 1.0, "datasets.mnist.certify.failure_prob", "maximum"),
+    (["datasets", "mnist", "certify", "failure_prob"], 0, "datasets.mnist.certify.failure_prob", "minimum"),
+    (["datasets", "mnist", "train", "noisy", "epochs"], "nine", "datasets.mnist.train.noisy.epochs", "not of type 'integer'"),
+    (["datasets", "mnist", "certify", "n_vote"], 100, "datasets.mnist.certify.n_vote", "unknown key"),
+    (["seedz"], [0], "seedz", "unknown key"),
+    (["seeds"], [], "seeds", "should be non-empty"),
+    (["datasets", "mnist", "certify", "radius_pairs"], [[0.3, 0.25]], "datasets.mnist.certify.radius_pairs[0]", "not on the alpha x beta grid"),
+    (["datasets", "mnist", "alphas"], KeyError, "datasets.mnist", "'alphas' is a required property"),
+])
+def test_bad_configs_are_refused_with_the_key(path, value, key, words):
+    with pytest.raises(ConfigError) as e:
+        validate_config(with_(path, value))
+    msg = str(e.value)
+    assert f"config key {key}" in msg and words in msg, msg
+
+
+def test_grid_expansion_and_names():
+    assert grid({"start": 0, "stop": 0.3, "step": 0.1}) == [0.0, 0.1, 0.2, 0.3]
+    assert grid([0.5, 0, 0.25]) == [0.0, 0.25, 0.5]
+    assert len(grid({"start": 0, "stop": 0.99, "step": 0.01})) == 100
+    assert [fmt(x) for x in (0.0, 0.1, 0.25, 1.0, 0.30000000000000004)] == ["0", "0.1", "0.25", "1", "0.3"]
+
+
+def test_radius_pairs():
+    cfg = validate_config(base())
+    ds = cfg["datasets"]["mnist"]
+    assert radius_pairs(ds) == [("0.25", "0.25"), ("0.5", "0.5"), ("0.75", "0.75")]
+    ds["certify"]["n_cert"] = 0
+    assert radius_pairs(ds) == []
