@@ -7,8 +7,6 @@ import numpy as np
 import pandas as pd
 from scipy.signal import savgol_filter
 
-from .core import clopper_pearson_interval
-
 PER_IMAGE_COLUMNS = ["index", "label", "vote", "count_top", "count_second", "n_evals",
                      "count_cert", "p_lower", "radius", "abstain", "correct"]
 
@@ -21,6 +19,8 @@ def summarize(per_image: pd.DataFrame, radii: list[float], level: float = 0.95) 
     vote is right and certified at radius >= r (NaN when no certification draws were made).
     ``acr`` is the average certified radius (0 for wrong or abstained images).
     """
+    from .core import clopper_pearson_interval  # here, so figures need not load torch
+
     n = len(per_image)
     errors = int((~per_image["correct"].astype(bool)).sum())
     low, high = clopper_pearson_interval(errors, n, level)

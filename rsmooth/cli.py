@@ -52,10 +52,12 @@ def existing_file(text: str) -> Path:
 
 
 def set_threads(threads: int | None) -> int:
-    """Use ``threads`` torch threads (default: the CPUs this process may run on)."""
+    """Use ``threads`` torch threads, at most the CPUs this process may run on (snakemake may
+    grant a job more threads than the machine has cores; oversubscribing slows torch down)."""
     import torch
 
-    n = threads or len(os.sched_getaffinity(0))
+    cpus = len(os.sched_getaffinity(0))
+    n = min(threads, cpus) if threads else cpus
     torch.set_num_threads(n)
     return n
 

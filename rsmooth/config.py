@@ -113,18 +113,7 @@ def _semantic_errors(config: dict) -> list[str]:
     if msgs:
         return msgs
     for name, ds in config.get("datasets", {}).items():
-        for axis in ("alphas", "betas"):
-            spec = ds[axis]
-            key = f"datasets.{name}.{axis}"
-            if isinstance(spec, dict) and spec["stop"] < spec["start"]:
-                msgs.append(f"config key {key}: stop {spec['stop']} is below start {spec['start']}")
-                continue
-            values = grid(spec)
-            if not values:
-                msgs.append(f"config key {key}: the grid is empty")
-            dup = sorted({fmt(v) for v in values if values.count(v) > 1})
-            if dup:
-                msgs.append(f"config key {key}: duplicated noise levels {dup}")
+        msgs += _grid_errors(ds, f"datasets.{name}")
         if ds["source"] == "npz" and not ds.get("path"):
             msgs.append(f"config key datasets.{name}.path: source npz needs the path of the .npz file")
         alphas, betas = grid(ds["alphas"]), grid(ds["betas"])
@@ -138,6 +127,28 @@ def _semantic_errors(config: dict) -> list[str]:
         if an.get("savgol_order", 0) >= an.get("savgol_window", 1) > 1:
             msgs.append(f"config key datasets.{name}.analysis.savgol_order: "
                         f"{an['savgol_order']} must be below savgol_window {an['savgol_window']}")
+    syn = config.get("synthetic", {})
+    for part in ("figure4", "heatmap"):
+        if part in syn:
+            msgs += _grid_errors(syn[part], f"synthetic.{part}")
+    return msgs
+
+
+def _grid_errors(section: dict, prefix: str) -> list[str]:
+    msgs = []
+    for axis in ("alphas", "betas"):
+        spec = section.get(axis)
+        if not isinstance(spec, dict):
+            continue
+        key = f"{prefix}.{axis}"
+        if spec["stop"] < spec["start"]:
+            msgs.append(f"config key {key}: stop {spec['stop']} is below start {spec['start']}")
+    for axis in ("alphas", "betas"):
+        if axis in section and not msgs:
+            values = grid(section[axis])
+            dup = sorted({fmt(v) for v in values if values.count(v) > 1})
+            if dup:
+                msgs.append(f"config key {prefix}.{axis}: duplicated noise levels {dup}")
     return msgs
 
 

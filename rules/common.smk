@@ -18,7 +18,7 @@ SEEDS = config["seeds"]
 
 
 wildcard_constraints:
-    dataset="[A-Za-z0-9_-]+",
+    dataset="(?!synthetic/)[A-Za-z0-9_-]+",
     alpha="[0-9]+(\\.[0-9]+)?",
     beta="[0-9]+(\\.[0-9]+)?",
     seed="[0-9]+",
@@ -117,3 +117,31 @@ def figure_inputs(wc):
     if wc.figure == "certified":
         return [cert_path(wc.dataset, a, b, s) for a, b in certified_pairs(wc.dataset) for s in SEEDS[:1]]
     return [f"{RES}/{wc.dataset}/risk.csv"]
+
+
+# --- the synthetic experiment (rules/synthetic.smk) ---
+
+
+def synthetic_grid(part, axis):
+    """Noise levels of the synthetic set ``part`` as file-name strings."""
+    return [fmt(v) for v in grid(config["synthetic"][part][axis])]
+
+
+def synthetic_sample_args(wc_or_part):
+    """Sampling options of a synthetic set (figure4, heatmap) or of Figure 3."""
+    part = getattr(wc_or_part, "set", wc_or_part)
+    s, p = config["synthetic"], config["synthetic"][part]
+    args = {"seed": p["seed"], "r": p["r"], "side": s["side"], "tries": s["tries"], "wrap": s["wrap"]}
+    if part != "figure3":
+        args["samples"] = p["samples"]
+    out = cli_args(args) + " --zetas " + " ".join(map(str, p["zetas"]))
+    if part == "figure4":
+        out += " --betas " + " ".join(fmt(b) for b in p["betas"])
+    return out
+
+
+def synthetic_targets():
+    res = f"{RES}/synthetic"
+    out = [f"{res}/figure4.csv", f"{res}/heatmap.csv", f"{res}/heatmap_helps.csv"]
+    out += expand(f"{res}/figures/{{fig}}.{{ext}}", fig=["figure4", "figure3", "heatmap"], ext=["png", "pdf"])
+    return out

@@ -1,5 +1,101 @@
-# The synthetic disks experiment (the paper's Section 5): see issue 3.
+# The synthetic disks experiment (the paper's Section 5): sample every image of a set in one
+# job (the draw order couples them), exact risk curves per (set, beta), one tidy CSV per set,
+# and the figures. Sets: figure4 (the paper's) and heatmap (a finer alpha x beta grid).
 
 
-def synthetic_targets():
-    return []
+rule synthetic_sample:
+    output:
+        f"{RES}/synthetic/{{set}}/images.npz",
+    wildcard_constraints:
+        set="figure4|heatmap",
+    params:
+        script=f"{SCRIPTS}/synthetic.py",
+        args=synthetic_sample_args,
+    log:
+        f"{RES}/logs/synthetic/{{set}}_sample.log",
+    conda:
+        "../envs/pipeline.yaml"
+    shell:
+        "python {params.script} sample {params.args} --out {output} > {log} 2>&1"
+
+
+rule synthetic_curves:
+    input:
+        f"{RES}/synthetic/{{set}}/images.npz",
+    output:
+        f"{RES}/synthetic/{{set}}/curves/beta{{beta}}.csv",
+    wildcard_constraints:
+        set="figure4|heatmap",
+    params:
+        script=f"{SCRIPTS}/synthetic.py",
+        alphas=lambda wc: " ".join(synthetic_grid(wc.set, "alphas")),
+    log:
+        f"{RES}/logs/synthetic/{{set}}_curves_beta{{beta}}.log",
+    conda:
+        "../envs/pipeline.yaml"
+    shell:
+        "python {params.script} curves --images {input} --beta {wildcards.beta}"
+        " --alphas {params.alphas} --out {output} > {log} 2>&1"
+
+
+rule synthetic_aggregate:
+    input:
+        lambda wc: expand(
+            f"{RES}/synthetic/{wc.set}/curves/beta{{beta}}.csv",
+            beta=synthetic_grid(wc.set, "betas"),
+        ),
+    output:
+        curves=f"{RES}/synthetic/{{set}}.csv",
+        helps=f"{RES}/synthetic/{{set}}_helps.csv",
+    wildcard_constraints:
+        set="figure4|heatmap",
+    params:
+        script=f"{SCRIPTS}/synthetic.py",
+    log:
+        f"{RES}/logs/synthetic/{{set}}_aggregate.log",
+    conda:
+        "../envs/pipeline.yaml"
+    shell:
+        "python {params.script} aggregate --curves {input} --out {output.curves}"
+        " --helps {output.helps} > {log} 2>&1"
+
+
+rule synthetic_figure:
+    input:
+        f"{RES}/synthetic/{{set}}.csv",
+    output:
+        png=f"{RES}/synthetic/figures/{{set}}.png",
+        pdf=f"{RES}/synthetic/figures/{{set}}.pdf",
+    wildcard_constraints:
+        set="figure4|heatmap",
+    params:
+        script=f"{SCRIPTS}/synthetic.py",
+        args=lambda wc: (
+            "--window {savgol_window} --order {savgol_order}".format(**config["synthetic"]["figure4"])
+            if wc.set == "figure4"
+            else ""
+        ),
+        stem=lambda wc, output: output.png[: -len(".png")],
+    log:
+        f"{RES}/logs/synthetic/{{set}}_figure.log",
+    conda:
+        "../envs/pipeline.yaml"
+    shell:
+        "python {params.script} {wildcards.set} --curves {input} {params.args}"
+        " --out {params.stem} > {log} 2>&1"
+
+
+rule synthetic_figure3:
+    output:
+        png=f"{RES}/synthetic/figures/figure3.png",
+        pdf=f"{RES}/synthetic/figures/figure3.pdf",
+    params:
+        script=f"{SCRIPTS}/synthetic.py",
+        args=lambda wc: synthetic_sample_args("figure3"),
+        stem=lambda wc, output: output.png[: -len(".png")],
+    log:
+        f"{RES}/logs/synthetic/figure3.log",
+    conda:
+        "../envs/pipeline.yaml"
+    shell:
+        "python {params.script} figure3 {params.args} --out {params.stem} > {log} 2>&1"
