@@ -71,3 +71,54 @@ def alpha_star(risk: pd.DataFrame, window: int = 15, order: int = 3) -> pd.DataF
                      "alpha_near_beta": a[near], "risk_alpha_beta": r[near],
                      "savgol_window": savgol_window(len(r), window, order) or 0})
     return pd.DataFrame(rows)
+
+
+def paired_gap(err_a: np.ndarray, err_b: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Risk of a minus risk of b on the same test images and the same noise draws, with a
+    paired normal interval: mean of the per-image differences of the error indicators
+    +- z * sd / sqrt(n). Exactly (0, 0, 0) when the two classifiers err on the same images."""
+    from scipy.stats import norm
+
+    d = np.asarray(err_a, float) - np.asarray(err_b, float)
+    gap = float(d.mean())
+    if len(d) < 2 or not d.any():
+        return gap, gap, gap
+    half = norm.ppf(0.5 + level / 2) * d.std(ddof=1) / np.sqrt(len(d))
+    return gap, gap - half, gap + half
+
+
+def add_gaps(star: pd.DataFrame, errors: dict) -> pd.DataFrame:
+    """Add to the alpha* table the risk gap between alpha = beta and alpha*, paired over the
+    images: ``gap`` = risk(alpha near beta) - risk(alpha*) and its 95% interval. ``errors``
+    maps (alpha, beta, seed) to the per-image error indicators (1 - correct)."""
+    star = star.copy()
+    cols = {"gap": [], "gap_low": [], "gap_high": []}
+    for row in star.itertuples():
+        g = paired_gap(errors[(row.alpha_near_beta, row.beta, row.seed)],
+                       errors[(row.alpha_star, row.beta, row.seed)])
+        for k, v in zip(cols, g):
+            cols[k].append(v)
+    return star.assign(**cols)
+
+
+def across_seeds(risk: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Per (alpha, beta): the number of seeds, the mean and standard deviation of the risk over
+    seeds, and a Student-t interval for the mean (NaN with one seed)."""
+    from scipy.stats import t
+
+    g = risk.groupby(["alpha", "beta"])["risk"]
+    out = g.agg(n_seeds="size", risk_mean="mean", risk_std="std").reset_index()
+    half = t.ppf(0.5 + level / 2, np.maximum(out["n_seeds"] - 1, 1)) * out["risk_std"] / np.sqrt(out["n_seeds"])
+    out["risk_mean_low"] = out["risk_mean"] - half
+    out["risk_mean_high"] = out["risk_mean"] + half
+    return out
+
+
+def alpha_star_spread(star: pd.DataFrame) -> pd.DataFrame:
+    """Per beta: alpha* over seeds (mean, std, min, max) and the mean paired gap."""
+    agg = {"n_seeds": ("alpha_star", "size"), "alpha_star_mean": ("alpha_star", "mean"),
+           "alpha_star_std": ("alpha_star", "std"), "alpha_star_min": ("alpha_star", "min"),
+           "alpha_star_max": ("alpha_star", "max")}
+    if "gap" in star:
+        agg["gap_mean"] = ("gap", "mean")
+    return star.groupby("beta").agg(**agg).reset_index()

@@ -59,11 +59,18 @@ def fetch_mnist(root: str | Path) -> Arrays:
                   test.data.numpy()[:, None], test.targets.numpy().astype(np.int64), 10)
 
 
+CIFAR10_NPZ = Path("cifar10") / "cifar10.npz"
+
+
 def fetch_cifar10(root: str | Path) -> Arrays:
-    """CIFAR-10 via torchvision from ``root/cifar-10-batches-py`` (md5-checked download)."""
+    """CIFAR-10: torchvision's ``root/cifar-10-batches-py`` when present; else an offline copy
+    at ``root/cifar10/cifar10.npz`` (the .npz source's format); else torchvision downloads it
+    into ``root`` (md5-checked)."""
     from torchvision.datasets import CIFAR10
 
     root = Path(root)
+    if not (root / "cifar-10-batches-py").exists() and (root / CIFAR10_NPZ).exists():
+        return read_npz(root / CIFAR10_NPZ, num_classes=10)
     train, test = _torchvision_fetch(CIFAR10, root, CIFAR10_BATCHES,
                                      root / "cifar-10-batches-py", "CIFAR-10")
     hwc_to_chw = (0, 3, 1, 2)
@@ -154,16 +161,22 @@ def save_cache(a: Arrays, path: str | Path) -> None:
                      num_classes=np.int64(a.num_classes))
 
 
-def load_cache(path: str | Path) -> Arrays:
-    """Read a cache written by ``save_cache``; a clear error names a foreign or broken file."""
+def load_cache(path: str | Path, train: bool = True) -> Arrays:
+    """Read a cache written by ``save_cache`` (``train=False``: the test split only, with an
+    empty training split, for certification); a clear error names a foreign or broken file."""
     try:
         z = np.load(path, allow_pickle=False)
-        a = Arrays(z["x_train"], z["y_train"], z["x_test"], z["y_test"], int(z["num_classes"]))
+        x_test = z["x_test"]
+        if train:
+            x_train, y_train = z["x_train"], z["y_train"]
+        else:
+            x_train, y_train = x_test[:0], z["y_test"][:0]
+        a = Arrays(x_train, y_train, x_test, z["y_test"], int(z["num_classes"]))
     except Exception as e:
         raise DataError(f"{path}: not a dataset cache written by prepare_data.py "
                         f"({type(e).__name__}: {e})") from None
-    if a.x_train.ndim != 4 or a.x_train.dtype != np.uint8:
-        raise DataError(f"{path}: images must be uint8 [N, C, H, W], got {a.x_train.dtype} {a.x_train.shape}")
+    if a.x_test.ndim != 4 or a.x_test.dtype != np.uint8:
+        raise DataError(f"{path}: images must be uint8 [N, C, H, W], got {a.x_test.dtype} {a.x_test.shape}")
     return a
 
 

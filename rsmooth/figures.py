@@ -14,39 +14,77 @@ from .analysis import alpha_star, smooth_curve  # noqa: E402
 
 
 def risk_curves(risk: pd.DataFrame, window: int = 15, order: int = 3, log_y: bool = True,
-                title: str = "", seed: int | None = None) -> plt.Figure:
-    """The paper's figure: risk Delta(alpha, beta) against alpha, one smoothed line per beta
-    (measured points faint behind it), alpha* marked, legend "beta = ..., alpha* = ..."."""
-    seed = risk["seed"].min() if seed is None else seed
-    r = risk[risk["seed"] == seed]
-    star = alpha_star(r, window, order).set_index("beta")
+                title: str = "") -> plt.Figure:
+    """The paper's figure: risk Delta(alpha, beta) against alpha, one Savitzky-Golay-smoothed
+    line per beta (measured points faint behind it), alpha* marked, legend "beta = ...,
+    alpha* = ...". With several seeds: the mean curve, a band of +- one standard deviation of
+    the per-seed smoothed curves, and alpha* as mean +- std over seeds."""
+    seeds = sorted(risk["seed"].unique())
+    star = alpha_star(risk, window, order)
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    colors = sns.color_palette("viridis", r["beta"].nunique())
-    floor = 0.5 / r["n_test"].max()  # a zero risk is drawn at half an error on a log axis
-    for color, (beta, g) in zip(colors, r.groupby("beta")):
-        g = g.sort_values("alpha")
-        a = g["alpha"].to_numpy()
-        sm = np.maximum(smooth_curve(g["risk"].to_numpy(), window, order), floor)
-        s = star.loc[beta]
-        ax.plot(a, np.maximum(g["risk"], floor), ".", color=color, alpha=0.3)
-        ax.plot(a, sm, "-", color=color, label=f"beta = {beta:g}, alpha* = {s['alpha_star']:g}")
-        ax.plot([s["alpha_star"]], [max(s["risk_smoothed_at_star"], floor)], "o", color=color,
-                markeredgecolor="black")
+    colors = sns.color_palette("viridis", risk["beta"].nunique())
+    floor = 0.5 / risk["n_test"].max()  # a zero risk is drawn at half an error on a log axis
+    for color, (beta, g) in zip(colors, risk.groupby("beta")):
+        wide = g.pivot(index="alpha", columns="seed", values="risk").sort_index()
+        a = wide.index.to_numpy()
+        curves = np.array([smooth_curve(wide[s].to_numpy(), window, order) for s in seeds])
+        mean = curves.mean(axis=0)
+        stars = star[star["beta"] == beta]["alpha_star"]
+        k = int(np.argmin(mean))
+        label = f"beta = {beta:g}, alpha* = {a[k]:g}"
+        if len(seeds) > 1:
+            label = f"beta = {beta:g}, alpha* = {stars.mean():.2f} +- {stars.std():.2f}"
+            sd = curves.std(axis=0, ddof=1)
+            ax.fill_between(a, np.maximum(mean - sd, floor), np.maximum(mean + sd, floor), color=color, alpha=0.2)
+        ax.plot(a, np.maximum(wide.mean(axis=1), floor), ".", color=color, alpha=0.3)
+        ax.plot(a, np.maximum(mean, floor), "-", color=color, label=label)
+        ax.plot([a[k]], [max(mean[k], floor)], "o", color=color, markeredgecolor="black")
     if log_y:
         ax.set_yscale("log")
     ax.set_xlabel("training noise alpha")
     ax.set_ylabel("risk of the smoothed classifier (test error)")
-    ax.set_title(title or f"risk vs alpha (seed {seed}; dots: measured, lines: Savitzky-Golay)")
+    what = f"seed {seeds[0]}" if len(seeds) == 1 else f"mean of {len(seeds)} seeds, band +- 1 sd"
+    ax.set_title(title or f"risk vs alpha ({what}; dots: measured, lines: Savitzky-Golay)", fontsize=9)
     ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.3, which="both")
     return fig
 
 
-def risk_heatmap(risk: pd.DataFrame, annotate: bool = True, cmap: str = "mako_r",
-                 seed: int | None = None) -> plt.Figure:
-    """Risk over the alpha x beta grid (rows: beta, columns: alpha), the diagonal outlined."""
-    seed = risk["seed"].min() if seed is None else seed
-    grid = risk[risk["seed"] == seed].pivot(index="beta", columns="alpha", values="risk")
+def alpha_star_vs_beta(star: pd.DataFrame) -> plt.Figure:
+    """alpha*(beta) against the diagonal alpha = beta (left; one dot per seed, mean +- sd), and
+    the risk gap risk(alpha = beta) - risk(alpha*) with its paired 95% interval (right)."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    top = max(star["beta"].max(), star["alpha_star"].max()) * 1.05 or 1.0
+    ax1.plot([0, top], [0, top], "--", color="grey", label="alpha = beta")
+    ax1.plot(star["beta"], star["alpha_star"], ".", color="C0", alpha=0.5, label="alpha* per seed")
+    g = star.groupby("beta")["alpha_star"]
+    ax1.errorbar(g.mean().index, g.mean(), yerr=g.std().fillna(0), fmt="o-", color="C0", capsize=3,
+                 label="mean +- sd over seeds")
+    ax1.set_xlabel("smoothing noise beta")
+    ax1.set_ylabel("best training noise alpha*")
+    ax1.set_title("alpha*(beta)")
+    ax1.legend(fontsize=8)
+    for k, (seed, s) in enumerate(star.groupby("seed")):
+        s = s.sort_values("beta")
+        x = s["beta"] + 0.004 * (k - star["seed"].nunique() / 2)
+        ax2.errorbar(x, s["gap"], yerr=[s["gap"] - s["gap_low"], s["gap_high"] - s["gap"]], fmt="o",
+                     capsize=3, label=f"seed {seed}")
+    ax2.axhline(0, color="grey", lw=0.8)
+    ax2.set_xlabel("smoothing noise beta")
+    ax2.set_ylabel("risk(alpha = beta) - risk(alpha*)")
+    ax2.set_title("what alpha = beta costs (paired 95% interval)")
+    ax2.legend(fontsize=8)
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def risk_heatmap(risk: pd.DataFrame, annotate: bool = True, cmap: str = "mako_r") -> plt.Figure:
+    """Risk over the alpha x beta grid (rows: beta, columns: alpha; the mean over seeds), the
+    diagonal alpha = beta outlined."""
+    n_seeds = risk["seed"].nunique()
+    grid = risk.pivot_table(index="beta", columns="alpha", values="risk", aggfunc="mean")
     fig, ax = plt.subplots(figsize=(max(5, 0.5 * grid.shape[1] + 2), max(3, 0.45 * grid.shape[0] + 1.5)))
     sns.heatmap(grid, ax=ax, cmap=cmap, annot=annotate and grid.size <= 400, fmt=".2f",
                 annot_kws={"fontsize": 6}, cbar_kws={"label": "risk"},
@@ -57,7 +95,8 @@ def risk_heatmap(risk: pd.DataFrame, annotate: bool = True, cmap: str = "mako_r"
             ax.add_patch(plt.Rectangle((j[0], i), 1, 1, fill=False, edgecolor="red", lw=1.5))
     ax.set_xlabel("training noise alpha")
     ax.set_ylabel("smoothing noise beta")
-    ax.set_title(f"risk Delta(alpha, beta), seed {seed} (red: alpha = beta)")
+    seeds = f"seed {risk['seed'].iloc[0]}" if n_seeds == 1 else f"mean of {n_seeds} seeds"
+    ax.set_title(f"risk Delta(alpha, beta), {seeds} (red: alpha = beta)")
     return fig
 
 
@@ -131,16 +170,21 @@ def synthetic_heatmaps(df: pd.DataFrame, cmap: str = "RdBu_r") -> plt.Figure:
     blue where noise augmentation helped, red where it hurt."""
     mean = df.groupby(["zeta", "beta", "alpha"], as_index=False)["delta_rel"].mean()
     zetas = sorted(mean["zeta"].unique())
-    lim = float(np.abs(mean["delta_rel"]).max()) or 1.0
+    # Centred at 0 with separate limits on each side, so small gains are as visible as losses.
+    from matplotlib.colors import TwoSlopeNorm
+
+    norm = TwoSlopeNorm(vcenter=0.0, vmin=min(float(mean["delta_rel"].min()), -1e-6),
+                        vmax=max(float(mean["delta_rel"].max()), 1e-6))
     fig, axes = plt.subplots(1, len(zetas), figsize=(4.4 * len(zetas), 3.8), squeeze=False)
     for ax, zeta in zip(axes[0], zetas):
         grid = mean[mean["zeta"] == zeta].pivot(index="beta", columns="alpha", values="delta_rel")
-        sns.heatmap(grid, ax=ax, cmap=cmap, vmin=-lim, vmax=lim, cbar=ax is axes[0][-1],
+        sns.heatmap(grid, ax=ax, cmap=cmap, norm=norm, cbar=ax is axes[0][-1],
                     xticklabels=[f"{v:g}" for v in grid.columns], yticklabels=[f"{v:g}" for v in grid.index])
         ax.invert_yaxis()
         ax.set_title(f"zeta = {zeta:g}")
         ax.set_xlabel("alpha")
         ax.set_ylabel("beta")
-    fig.suptitle("mean Delta(alpha, beta) - Delta(0, beta) (blue: noise augmentation helps)")
+    fig.suptitle("mean Delta(alpha, beta) - Delta(0, beta) (blue: noise augmentation helps; "
+                 "the colour scale differs on each side of 0)")
     fig.tight_layout()
     return fig

@@ -30,7 +30,82 @@ class PaperCNN(nn.Module):
         return self.fc2(self.fc1(h.flatten(1)).relu_())
 
 
-ARCHITECTURES = {"cnn": PaperCNN}
+class Normalize(nn.Module):
+    """(x - mean) / std per channel, as the model's first layer: noise is added to pixels in
+    [0, 1] before it, so alpha and beta mean pixel-space standard deviations on every dataset."""
+
+    def __init__(self, mean, std):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin: int, cout: int, stride: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or cin != cout:  # projection shortcut (He et al.'s option B)
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = self.bn1(self.conv1(x)).relu_()
+        return (self.bn2(self.conv2(out)) + self.shortcut(x)).relu_()
+
+
+CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
+CIFAR10_STD = (0.2470, 0.2435, 0.2616)
+
+
+class CifarResNet(nn.Module):
+    """He et al.'s CIFAR ResNet of depth 6n + 2 (20, 32, 44, 56, 110: Cohen et al. use 110):
+    a 3x3 convolution with 16 channels, three stages of n basic blocks with 16, 32, 64 channels
+    (strides 1, 2, 2), global average pooling and a linear head. The first layer normalises
+    each channel (CIFAR-10 statistics by default)."""
+
+    def __init__(self, depth: int = 20, in_channels: int = 3, num_classes: int = 10,
+                 image_size: int = 32, mean=None, std=None):
+        super().__init__()
+        if (depth - 2) % 6:
+            raise ValueError(f"CIFAR ResNet depth must be 6n + 2 (20, 32, 44, 56, 110), got {depth}")
+        n = (depth - 2) // 6
+        if mean is None:
+            mean = CIFAR10_MEAN if in_channels == 3 else (0.5,) * in_channels
+        if std is None:
+            std = CIFAR10_STD if in_channels == 3 else (0.25,) * in_channels
+        self.normalize = Normalize(mean, std)
+        self.conv = nn.Conv2d(in_channels, 16, 3, 1, 1, bias=False)
+        self.bn = nn.BatchNorm2d(16)
+        layers, cin = [], 16
+        for cout, stride in ((16, 1), (32, 2), (64, 2)):
+            for i in range(n):
+                layers.append(BasicBlock(cin, cout, stride if i == 0 else 1))
+                cin = cout
+        self.layers = nn.Sequential(*layers)
+        self.fc = nn.Linear(64, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.bn(self.conv(self.normalize(x))).relu_()
+        h = self.layers(h)
+        return self.fc(F.adaptive_avg_pool2d(h, 1).flatten(1))
+
+
+def _resnet(depth):
+    def make(in_channels=3, num_classes=10, image_size=32, **kw):
+        return CifarResNet(depth, in_channels, num_classes, image_size, **kw)
+    return make
+
+
+ARCHITECTURES = {"cnn": PaperCNN, **{f"resnet{d}": _resnet(d) for d in (20, 32, 44, 56, 110)}}
 
 
 def build_model(arch: str, in_channels: int, num_classes: int, image_size: int, **kwargs) -> nn.Module:

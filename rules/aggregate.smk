@@ -15,8 +15,20 @@ rule aggregate:
             for a in alphas(wc.dataset)
         ],
     output:
-        risk=f"{RES}/{{dataset}}/risk.csv",
-        alpha_star=f"{RES}/{{dataset}}/alpha_star.csv",
+        risk=report(
+            f"{RES}/{{dataset}}/risk.csv",
+            caption="../report/table.rst",
+            category="{dataset}",
+            labels={"table": "risk"},
+        ),
+        alpha_star=report(
+            f"{RES}/{{dataset}}/alpha_star.csv",
+            caption="../report/table.rst",
+            category="{dataset}",
+            labels={"table": "alpha_star"},
+        ),
+        seeds=f"{RES}/{{dataset}}/risk_seeds.csv",
+        star_seeds=f"{RES}/{{dataset}}/alpha_star_seeds.csv",
     params:
         script=f"{SCRIPTS}/aggregate.py",
         radii=lambda wc: " ".join(map(str, DATASETS[wc.dataset]["analysis"]["radii"])),
@@ -30,4 +42,19 @@ rule aggregate:
         "python {params.script} --dataset {wildcards.dataset} --certs {input.certs}"
         " --metrics {input.metrics} --radii {params.radii} --savgol-window {params.window}"
         " --savgol-order {params.order} --risk {output.risk} --alpha-star {output.alpha_star}"
+        " --seeds-summary {output.seeds} --alpha-star-summary {output.star_seeds}"
         " > {log} 2>&1"
+
+
+rule config_used:
+    output:
+        report(f"{RES}/config_used.yaml", caption="../report/table.rst", category="config"),
+    params:
+        script=f"{SCRIPTS}/write_config.py",
+        config=lambda wc: json.dumps(config, sort_keys=True),
+    log:
+        f"{RES}/logs/config_used.log",
+    conda:
+        "../envs/pipeline.yaml"
+    shell:
+        "python {params.script} --config {params.config:q} --out {output} > {log} 2>&1"

@@ -76,13 +76,13 @@ def certify_args(wc):
 
 def dataset_targets(ds):
     out = [f"{RES}/{ds}/risk.csv", f"{RES}/{ds}/alpha_star.csv"]
-    figs = ["risk_curves", "heatmap"] + (["certified"] if certified_pairs(ds) else [])
+    figs = ["risk_curves", "heatmap", "alpha_star"] + (["certified"] if certified_pairs(ds) else [])
     out += expand(f"{RES}/{ds}/figures/{{fig}}.{{ext}}", fig=figs, ext=["png", "pdf"])
     return out
 
 
 def all_targets():
-    out = [t for ds in DATASETS for t in dataset_targets(ds)]
+    out = [f"{RES}/config_used.yaml"] + [t for ds in DATASETS for t in dataset_targets(ds)]
     if config["synthetic"].get("enabled", False):
         out += synthetic_targets()
     return out
@@ -107,7 +107,7 @@ def train_args(wc):
 
 def figure_options(wc):
     d = DATASETS[wc.dataset]
-    opts = dict(d["figures"][wc.figure])
+    opts = dict(d["figures"].get(wc.figure, {}))
     if wc.figure == "risk_curves":
         opts.update(window=d["analysis"]["savgol_window"], order=d["analysis"]["savgol_order"])
     return json.dumps(opts, sort_keys=True)
@@ -116,7 +116,15 @@ def figure_options(wc):
 def figure_inputs(wc):
     if wc.figure == "certified":
         return [cert_path(wc.dataset, a, b, s) for a, b in certified_pairs(wc.dataset) for s in SEEDS[:1]]
+    if wc.figure == "alpha_star":
+        return [f"{RES}/{wc.dataset}/alpha_star.csv"]
     return [f"{RES}/{wc.dataset}/risk.csv"]
+
+
+def figure_source(wc, input):
+    """The figure script's input argument."""
+    flag = {"certified": "--certs", "alpha_star": "--alpha-star"}.get(wc.figure, "--risk")
+    return f"{flag} {' '.join(input)}"
 
 
 # --- the synthetic experiment (rules/synthetic.smk) ---

@@ -5,19 +5,24 @@ rule figure:
     input:
         figure_inputs,
     output:
-        png=f"{RES}/{{dataset}}/figures/{{figure}}.png",
+        png=report(
+            f"{RES}/{{dataset}}/figures/{{figure}}.png",
+            caption="../report/figure.rst",
+            category="{dataset}",
+            labels={"figure": "{figure}"},
+        ),
         pdf=f"{RES}/{{dataset}}/figures/{{figure}}.pdf",
     wildcard_constraints:
-        figure="risk_curves|heatmap|certified",
+        figure="risk_curves|heatmap|certified|alpha_star",
     params:
         script=f"{SCRIPTS}/figures.py",
         options=figure_options,
-        source=lambda wc, input: ("--certs " if wc.figure == "certified" else "--risk ") + " ".join(input),
+        source=figure_source,
         stem=lambda wc, output: output.png[: -len(".png")],
     log:
         f"{RES}/logs/figures/{{dataset}}/{{figure}}.log",
     conda:
         "../envs/pipeline.yaml"
     shell:
-        "python {params.script} {wildcards.figure} {params.source} --options '{params.options}'"
+        "python {params.script} {wildcards.figure} {params.source} --options {params.options:q}"
         " --out {params.stem} > {log} 2>&1"

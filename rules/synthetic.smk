@@ -64,7 +64,12 @@ rule synthetic_figure:
     input:
         f"{RES}/synthetic/{{set}}.csv",
     output:
-        png=f"{RES}/synthetic/figures/{{set}}.png",
+        png=report(
+            f"{RES}/synthetic/figures/{{set}}.png",
+            caption="../report/synthetic.rst",
+            category="synthetic",
+            labels={"figure": "{set}"},
+        ),
         pdf=f"{RES}/synthetic/figures/{{set}}.pdf",
     wildcard_constraints:
         set="figure4|heatmap",
@@ -87,7 +92,12 @@ rule synthetic_figure:
 
 rule synthetic_figure3:
     output:
-        png=f"{RES}/synthetic/figures/figure3.png",
+        png=report(
+            f"{RES}/synthetic/figures/figure3.png",
+            caption="../report/figure3.rst",
+            category="synthetic",
+            labels={"figure": "figure3"},
+        ),
         pdf=f"{RES}/synthetic/figures/figure3.pdf",
     params:
         script=f"{SCRIPTS}/synthetic.py",

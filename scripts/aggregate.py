@@ -4,7 +4,9 @@
 risk.csv: one row per (alpha, beta, seed) with n_test, errors, risk and its Clopper-Pearson 95%
 interval, certified accuracy at each --radii, the average certified radius, and the training
 metrics of h_alpha. alpha_star.csv: per (seed, beta), the argmin alpha* of the Savitzky-Golay
-smoothed risk curve over alpha, with the risk there, at alpha = 0 and at alpha = beta.
+smoothed risk curve over alpha, with the risk there, at alpha = 0 and at alpha = beta, and the
+risk gap between alpha = beta and alpha* with a paired interval (same images, same draws).
+With several seeds, the mean and spread over seeds of each risk and of alpha*.
 """
 import argparse
 import sys
@@ -24,13 +26,15 @@ def main() -> None:
     p.add_argument("--dataset", default="", help="dataset name, written as a column")
     p.add_argument("--risk", required=True, type=Path, help="tidy risk table to write")
     p.add_argument("--alpha-star", required=True, type=Path, help="alpha*(beta) table to write")
+    p.add_argument("--seeds-summary", type=Path, help="per-(alpha, beta) mean and spread over seeds")
+    p.add_argument("--alpha-star-summary", type=Path, help="per-beta alpha* mean and spread over seeds")
     a = p.parse_args()
 
     import pandas as pd
 
     from rsmooth import analysis, io
 
-    rows = []
+    rows, errors = [], {}
     for path in a.certs:
         df = pd.read_csv(path)
         missing = set(["alpha", "beta", "seed"] + analysis.PER_IMAGE_COLUMNS) - set(df.columns)
@@ -40,16 +44,21 @@ def main() -> None:
         first = df.iloc[0]
         key = {"alpha": float(first["alpha"]), "beta": float(first["beta"]), "seed": int(first["seed"])}
         rows.append({"dataset": a.dataset, **key, **analysis.summarize(df, a.radii)})
+        errors[(key["alpha"], key["beta"], key["seed"])] = 1 - df["correct"].to_numpy()
     risk = pd.DataFrame(rows).sort_values(["seed", "beta", "alpha"]).reset_index(drop=True)
     if a.metrics:
         m = pd.concat([pd.read_csv(f) for f in a.metrics])[
             ["alpha", "seed", "clean_test_acc", "final_loss", "train_wall_s"]]
         risk = risk.merge(m, on=["alpha", "seed"], how="left")
     io.write_csv(risk, a.risk)
-    star = analysis.alpha_star(risk, a.savgol_window, a.savgol_order)
+    star = analysis.add_gaps(analysis.alpha_star(risk, a.savgol_window, a.savgol_order), errors)
     star.insert(0, "dataset", a.dataset)
     io.write_csv(star, a.alpha_star)
     print(star.to_string(index=False))
+    if a.seeds_summary:
+        io.write_csv(analysis.across_seeds(risk), a.seeds_summary)
+    if a.alpha_star_summary:
+        io.write_csv(analysis.alpha_star_spread(star), a.alpha_star_summary)
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ def main() -> None:
 
     threads = cli.set_threads(a.threads)
     device = models.pick_device(a.device)
-    ds = data.load_cache(a.data)
+    ds = data.load_cache(a.data, train=False)
     n_test = min(a.n_test or len(ds.x_test), len(ds.x_test))
     c, h, _ = ds.shape
     model = models.load_state(models.build_model(a.arch, c, ds.num_classes, h), a.model)

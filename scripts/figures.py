@@ -4,6 +4,7 @@
   risk_curves  the paper's figure: risk vs alpha, one smoothed line per beta, alpha* marked
   heatmap      risk over the alpha x beta grid
   certified    certified accuracy vs L2 radius for the given per-image CSVs
+  alpha_star   alpha*(beta) against the diagonal, and the paired risk gap
 """
 import argparse
 import json
@@ -16,8 +17,9 @@ from rsmooth import cli  # noqa: E402
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("kind", choices=["risk_curves", "heatmap", "certified"])
+    p.add_argument("kind", choices=["risk_curves", "heatmap", "certified", "alpha_star"])
     p.add_argument("--risk", type=cli.existing_file, help="risk.csv (risk_curves, heatmap)")
+    p.add_argument("--alpha-star", type=cli.existing_file, help="alpha_star.csv (alpha_star)")
     p.add_argument("--certs", nargs="*", type=cli.existing_file, default=[], help="per-image CSVs (certified)")
     p.add_argument("--options", default="{}", help="JSON object of the figure's options")
     p.add_argument("--out", required=True, help="output path without extension (.png and .pdf)")
@@ -35,6 +37,10 @@ def main() -> None:
         p.error(f"{a.kind} needs --risk")
     if a.kind == "risk_curves":
         fig = figures.risk_curves(pd.read_csv(a.risk), **opts)
+    elif a.kind == "alpha_star":
+        if a.alpha_star is None:
+            p.error("alpha_star needs --alpha-star")
+        fig = figures.alpha_star_vs_beta(pd.read_csv(a.alpha_star))
     elif a.kind == "heatmap":
         fig = figures.risk_heatmap(pd.read_csv(a.risk), **opts)
     else:

@@ -46,3 +46,18 @@ def test_summarize_risk_interval_and_certified_accuracy():
     assert row["mean_evals"] == 25
     off = analysis.summarize(df.assign(p_lower=np.nan, radius=np.nan), [0.0])
     assert np.isnan(off["cert_acc_r0"]) and np.isnan(off["acr"])
+
+
+def test_atomic_write_leaves_nothing_on_failure_and_normal_permissions(tmp_path):
+    from rsmooth.io import atomic_path
+
+    target = tmp_path / "t.csv"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("killed")
+    assert not target.exists() and not list(tmp_path.iterdir())
+    with atomic_path(target) as tmp:
+        tmp.write_text("whole")
+    assert target.read_text() == "whole" and list(tmp_path.iterdir()) == [target]
+    assert target.stat().st_mode & 0o044 == 0o044  # readable by group and others (umask 022)

@@ -33,8 +33,10 @@ def test_shipped_presets_validate_and_fill_defaults():
     paper = copy.deepcopy(base())
     with open(REPO / "config" / "paper.yaml") as f:
         over = yaml.safe_load(f)
-    paper["datasets"]["mnist"].update(over["datasets"]["mnist"])
+    for name, ds in over["datasets"].items():
+        paper["datasets"][name].update(ds)
     paper = validate_config(paper)
+    assert len(grid(paper["datasets"]["cifar10"]["alphas"])) == 61
     assert len(grid(paper["datasets"]["mnist"]["alphas"])) == 100
     assert len(grid(paper["datasets"]["mnist"]["betas"])) == 10
 

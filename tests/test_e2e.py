@@ -3,18 +3,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fakedata import fake_mnist
+import yaml
+
 from pipeline import planned_jobs, snakemake, tiny_config, tiny_mnist
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    wd = tmp_path_factory.mktemp("e2e")
-    fake_mnist(wd / "data", n_train=300, n_test=60)
-    snakemake(wd, config=tiny_config(mnist=tiny_mnist()))
-    return wd
+@pytest.fixture
+def run(tiny_run):
+    return tiny_run
 
 
 def test_every_output_exists_with_the_right_columns(run):
@@ -42,9 +40,14 @@ def test_every_output_exists_with_the_right_columns(run):
     star = pd.read_csv(res / "alpha_star.csv")
     assert sorted(star["beta"]) == [0, 0.25, 0.5]
     assert star["alpha_star"].isin([0, 0.25, 0.5]).all()
-    for fig in ("risk_curves", "heatmap", "certified"):
+    assert {"gap", "gap_low", "gap_high"} <= set(star.columns)
+    assert (star["gap_low"] <= star["gap"]).all() and (star["gap"] <= star["gap_high"]).all()
+    seeds = pd.read_csv(res / "risk_seeds.csv")
+    assert len(seeds) == 9 and (seeds["n_seeds"] == 1).all()
+    for fig in ("risk_curves", "heatmap", "certified", "alpha_star"):
         assert (res / "figures" / f"{fig}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert (res / "figures" / f"{fig}.pdf").read_bytes()[:5] == b"%PDF-"
+    assert "results: results" in (run / "results" / "config_used.yaml").read_text()
     assert "clean test accuracy" in (run / "results/logs/train/mnist/alpha0_seed0.log").read_text()
 
 
@@ -63,3 +66,54 @@ def test_bad_config_is_refused_before_any_job_with_the_key(tmp_path):
     assert r.returncode != 0
     assert "config key datasets.mnist.betas[1]" in r.stdout + r.stderr
     assert not (tmp_path / "results").exists()
+
+
+# --- reruns: only what a change touches (snakemake -n after each change) ---
+
+
+@pytest.fixture
+def edit_config(tiny_run):
+    path = tiny_run / "config.yaml"
+    original = path.read_text()
+
+    def edit(fn):
+        cfg = yaml.safe_load(original)
+        fn(cfg)
+        path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+        return planned_jobs(tiny_run)
+
+    yield edit
+    path.write_text(original)
+
+
+def test_adding_a_beta_reruns_only_that_betas_certification_and_what_follows(edit_config):
+    def add(cfg):
+        cfg["datasets"]["mnist"]["betas"].append(0.75)
+    plan = edit_config(add)
+    assert plan == {"config_used": 1, "certify": 3, "aggregate": 1, "figure": 3, "all": 1}, plan
+
+
+def test_changing_a_figure_option_reruns_only_that_figure(edit_config):
+    def opt(cfg):
+        cfg["datasets"]["mnist"]["figures"] = {"heatmap": {"annotate": False}}
+    assert edit_config(opt) == {"config_used": 1, "figure": 1, "all": 1}
+
+
+def test_changing_training_epochs_reruns_training_and_everything_downstream(edit_config):
+    def epochs(cfg):
+        cfg["datasets"]["mnist"]["train"]["noisy"]["epochs"] = 2
+    plan = edit_config(epochs)
+    # h_0 keeps its recipe; the two noisy models, their 6 certifications, and all that follows
+    assert plan == {"config_used": 1, "train": 2, "certify": 6, "aggregate": 1, "figure": 4, "all": 1}, plan
+
+
+def test_report_contains_every_figure(tiny_run):
+    import zipfile
+
+    snakemake(tiny_run, "--report", "report.zip")
+    names = zipfile.ZipFile(tiny_run / "report.zip").namelist()
+    for fig in ("risk_curves", "heatmap", "certified", "alpha_star"):
+        assert any(n.endswith(f"/{fig}.png") for n in names), (fig, names)
+    snakemake(tiny_run, "--report", "report.html")
+    html = (tiny_run / "report.html").read_text()
+    assert "alpha_star.png" in html and "risk_curves.png" in html

@@ -21,7 +21,7 @@ def test_short_base_training_on_real_mnist_has_smoothed_risk_below_3_percent(tmp
     root = shared_data_or_skip("MNIST", "raw").parents[1]
     script("prepare_data.py", "--source", "mnist", "--root", root, "--out", tmp_path / "d.npz")
     script("train.py", "--data", tmp_path / "d.npz", "--alpha", 0, "--epochs", 1, "--copies", 1,
-           "--train-images", 20000, "--out", tmp_path / "m.pt", "--metrics", tmp_path / "m.csv")
+           "--out", tmp_path / "m.pt", "--metrics", tmp_path / "m.csv")
     script("certify.py", "--model", tmp_path / "m.pt", "--data", tmp_path / "d.npz", "--alpha", 0,
            "--beta", 0, "--n-test", 2000, "--out", tmp_path / "c.csv")
     df = pd.read_csv(tmp_path / "c.csv")

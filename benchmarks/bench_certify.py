@@ -1,0 +1,142 @@
+#!/usr/bin/env python
+"""Certification speed on the machine at hand, against its own matrix-multiply peak.
+
+Measures, in one run: the fp32 matmul peak (GFLOP/s and the implied ceiling in network
+evaluations/s for the paper's CNN), a straightforward reference loop (fp32 NCHW, 64 images x
+100 draws per forward pass, votes counted image by image in Python), the pipeline's engine
+(rsmooth.core.Smooth) without and with early stopping, the agreement of its votes and counts
+with the reference on the same draws, and the share of forward passes early stopping saves per
+beta. Prints a Markdown table. Uses a trained model and real MNIST when given (or found in
+results/), else a randomly initialised network on random images.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from rsmooth import core, data, models  # noqa: E402
+
+FLOP_PER_EVAL = 2 * (26 * 26 * 32 * 9 + 24 * 24 * 64 * 32 * 9 + 9216 * 128 + 128 * 10)
+
+
+def matmul_peak(device, n=2048, reps=10):
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    best = float("inf")
+    for _ in range(reps):
+        sync(device)
+        t = time.perf_counter()
+        a @ b
+        sync(device)
+        best = min(best, time.perf_counter() - t)
+    return 2 * n ** 3 / best / 1e9
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def reference_counts(model, x, seed, n, beta, num_classes, device):
+    """The straightforward loop: NCHW fp32, 64 images x n draws per pass, Python counting."""
+    plain = model.to(memory_format=torch.contiguous_format)
+    counts = np.zeros((len(x), num_classes), dtype=np.int64)
+    with torch.inference_mode():
+        for s in range(0, len(x), 64):
+            xb = x[s:s + 64].contiguous()
+            eps = np.concatenate([core.noise(seed, i, 0, n, tuple(x.shape[1:])) for i in range(s, s + len(xb))])
+            noisy = xb.repeat_interleave(n, 0) + beta * torch.from_numpy(eps)
+            pred = plain(noisy.to(device)).argmax(1).cpu().numpy()
+            for j in range(len(xb)):
+                for p in pred[j * n:(j + 1) * n]:
+                    counts[s + j, p] += 1
+    return counts
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default="results/mnist/models/alpha0.5_seed0.pt")
+    p.add_argument("--data", default="results/mnist/data.npz")
+    p.add_argument("--images", type=int, default=128, help="test images per measurement")
+    p.add_argument("--n", type=int, default=100, help="draws per image (N)")
+    p.add_argument("--beta", type=float, default=0.5)
+    p.add_argument("--betas", type=float, nargs="+", default=[0.12, 0.25, 0.5, 0.75, 1.0])
+    p.add_argument("--batch-size", type=int, default=0, help="engine batch (0: 128 on CPU, 4096 on GPU)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--json", type=Path, help="also write the numbers as JSON")
+    a = p.parse_args()
+
+    device = models.pick_device(a.device)
+    threads = len(os.sched_getaffinity(0))
+    torch.set_num_threads(threads)
+    bs = a.batch_size or (4096 if device.type == "cuda" else 128)
+    model = models.build_model("cnn", 1, 10, 28)
+    source = "random weights, random images"
+    if Path(a.model).exists() and Path(a.data).exists():
+        models.load_state(model, a.model)
+        ds = data.load_cache(a.data)
+        x = data.to_float(ds.x_test[:a.images]).contiguous()
+        source = f"{a.model} on {a.data}"
+    else:
+        x = torch.rand(a.images, 1, 28, 28)
+    model.eval().to(device)
+    idx = np.arange(len(x))
+    peak = matmul_peak(device)
+    ceiling = peak * 1e9 / FLOP_PER_EVAL
+
+    ref_model = models.build_model("cnn", 1, 10, 28)
+    ref_model.load_state_dict(model.state_dict())
+    ref_model.eval().to(device)
+    reference_counts(ref_model, x[:8], 0, 10, a.beta, 10, device)  # warm-up
+    t = time.perf_counter()
+    ref = reference_counts(ref_model, x, 0, a.n, a.beta, 10, device)
+    ref_rate = len(x) * a.n / (time.perf_counter() - t)
+
+    model.to(memory_format=torch.channels_last)
+    smooth = core.Smooth(model, 10, a.beta, batch_size=bs, device=device)
+    smooth.vote(x[:8], idx[:8], 10, 0, early_stop=False)  # warm-up
+    t = time.perf_counter()
+    full = smooth.vote(x, idx, a.n, 0, early_stop=False)
+    eng_rate = len(x) * a.n / (time.perf_counter() - t)
+    t = time.perf_counter()
+    es = smooth.vote(x, idx, a.n, 0, early_stop=True)
+    es_time = time.perf_counter() - t
+    es_rate = es.n_evals.sum() / es_time
+
+    same_counts = int((full.counts == ref).all(axis=1).sum())
+    same_votes = int((full.vote == ref.argmax(1)).sum())
+    same_es = int((es.vote == full.vote).sum())
+    saved = {}
+    for b in a.betas:
+        r = core.Smooth(model, 10, b, batch_size=bs, device=device).vote(x, idx, a.n, 0, early_stop=True)
+        saved[b] = 1 - r.n_evals.sum() / (len(x) * a.n)
+
+    dev_name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {threads} threads"
+    print(f"device: {dev_name}; torch {torch.__version__}; model: {source}")
+    print(f"{len(x)} images x N = {a.n} draws at beta = {a.beta}; engine batch {bs}\n")
+    print("| what | evaluations/s | % of matmul peak | speed-up |")
+    print("| --- | --- | --- | --- |")
+    print(f"| fp32 matmul peak: {peak:.0f} GFLOP/s ({FLOP_PER_EVAL / 1e6:.1f} MFLOP per evaluation) | {ceiling:.0f} | 100% | |")
+    print(f"| reference loop (NCHW, 64 x {a.n} per pass, Python counting) | {ref_rate:.0f} | {100 * ref_rate / ceiling:.0f}% | 1.00x |")
+    print(f"| engine, full vote | {eng_rate:.0f} | {100 * eng_rate / ceiling:.0f}% | {eng_rate / ref_rate:.2f}x |")
+    print(f"| engine, early stopping (evaluations made) | {es_rate:.0f} | {100 * es_rate / ceiling:.0f}% | {es_rate / ref_rate:.2f}x |")
+    print(f"| engine, early stopping (effective: full-vote draws decided per second) | {len(x) * a.n / es_time:.0f} | | {len(x) * a.n / es_time / ref_rate:.2f}x |")
+    print(f"\nagreement with the reference on the same draws: counts identical for {same_counts}/{len(x)} images, "
+          f"votes for {same_votes}/{len(x)}; early-stopped votes equal full votes for {same_es}/{len(x)}")
+    print("\n| beta | " + " | ".join(f"{b:g}" for b in a.betas) + " |")
+    print("| --- |" + " --- |" * len(a.betas))
+    print("| forward passes saved by early stopping | " + " | ".join(f"{100 * s:.1f}%" for s in saved.values()) + " |")
+    if a.json:
+        a.json.write_text(json.dumps({"device": dev_name, "peak_gflops": peak, "ceiling": ceiling,
+                                      "reference": ref_rate, "engine": eng_rate, "early_stop": es_rate,
+                                      "same_counts": same_counts, "same_votes": same_votes,
+                                      "images": len(x), "saved": saved}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

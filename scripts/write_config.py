@@ -1,0 +1,30 @@
+#!/usr/bin/env python
+"""Write the validated configuration of a run as YAML (for the report and for provenance)."""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from rsmooth import cli  # noqa: E402
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--config", required=True, help="the configuration as JSON")
+    p.add_argument("--out", required=True, type=Path)
+    a = p.parse_args()
+    import yaml
+
+    from rsmooth import io
+
+    try:
+        cfg = json.loads(a.config)
+    except json.JSONDecodeError as e:
+        p.error(f"--config is not JSON: {e}")
+    with io.atomic_path(a.out) as tmp:
+        tmp.write_text(yaml.safe_dump(cfg, sort_keys=False))
+
+
+if __name__ == "__main__":
+    cli.run(main)

@@ -1,0 +1,124 @@
+"""CIFAR-10, the .npz source, the ResNet, and the binary variant."""
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import torchvision
+
+from conftest import REPO, shared_data_or_skip
+from fakedata import class_images, fake_npz
+from pipeline import snakemake, tiny_config
+from rsmooth import core, data, models
+
+
+@pytest.mark.parametrize("arch, blocks", [("resnet20", 9), ("resnet110", 54)])
+def test_resnet_output_shape_for_both_depths(arch, blocks):
+    m = models.build_model(arch, 3, 10, 32).eval()
+    assert m(torch.rand(2, 3, 32, 32)).shape == (2, 10)
+    assert len(m.layers) == blocks
+    assert models.build_model(arch, 3, 2, 32).eval()(torch.rand(1, 3, 32, 32)).shape == (1, 2)
+
+
+def test_bad_resnet_depth_is_refused():
+    with pytest.raises(ValueError, match="6n \\+ 2"):
+        models.CifarResNet(depth=21)
+
+
+def test_noise_is_added_in_pixel_space_before_the_normalisation():
+    """The normalisation layer must see x + beta * eps. Were noise added after it, its input
+    would be x itself (spread 0 around x), and a noise std of beta in normalised units would be
+    beta * std in pixels."""
+    m = models.build_model("resnet20", 3, 10, 32).eval()
+    seen = []
+    m.normalize.register_forward_hook(lambda mod, inp, out: seen.append(inp[0].detach().clone()))
+    x = torch.rand(2, 3, 32, 32)
+    core.Smooth(m, 10, 0.25, batch_size=400).vote(x, np.arange(2), 200, seed=3, early_stop=False)
+    z = torch.cat(seen)[:200]
+    eps = torch.from_numpy(core.noise(3, 0, 0, 200, (3, 32, 32)))
+    torch.testing.assert_close(z, x[:1] + 0.25 * eps, rtol=0, atol=1e-6)
+    assert abs(float((z - x[:1]).std()) - 0.25) < 0.01
+
+
+def _write_cifar_batches(folder, n_per_batch=20):
+    folder.mkdir(parents=True)
+    for name in ["data_batch_%d" % i for i in range(1, 6)] + ["test_batch"]:
+        x, y = class_images(n_per_batch, 32, 3, 10, seed=len(name))
+        with open(folder / name, "wb") as f:
+            pickle.dump({"data": x.transpose(0, 3, 1, 2).reshape(n_per_batch, -1), "labels": y.tolist()}, f)
+    with open(folder / "batches.meta", "wb") as f:
+        pickle.dump({"label_names": [str(i) for i in range(10)]}, f)
+
+
+def test_cifar10_torchvision_path_on_a_fake_cifar_folder(tmp_path, monkeypatch):
+    _write_cifar_batches(tmp_path / "cifar-10-batches-py")
+    # the fake files cannot match the published md5 sums; everything else is torchvision's own code
+    monkeypatch.setattr(torchvision.datasets.CIFAR10, "_check_integrity", lambda self: True)
+    monkeypatch.setattr(torchvision.datasets.cifar, "check_integrity", lambda *a, **k: True)
+    a = data.fetch("cifar10", tmp_path)
+    assert a.x_train.shape == (100, 3, 32, 32) and a.x_test.shape == (20, 3, 32, 32)
+    assert a.num_classes == 10 and a.x_train.dtype == np.uint8
+
+
+def test_cifar10_missing_offline_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(torchvision.datasets.CIFAR10, "url", "http://127.0.0.1:9/cifar.tar.gz")
+    with pytest.raises(data.DataError) as e:
+        data.fetch("cifar10", tmp_path)
+    assert "CIFAR-10" in str(e.value) and str(tmp_path) in str(e.value)
+
+
+def test_cifar10_offline_npz_copy_under_the_data_root(tmp_path):
+    (tmp_path / "cifar10").mkdir()
+    fake_npz(tmp_path / "cifar10" / "cifar10.npz", n_train=40, n_test=10)
+    a = data.fetch("cifar10", tmp_path)
+    assert a.x_train.shape == (40, 3, 32, 32)
+
+
+def npz_dataset(path, **over):
+    ds = {"source": "npz", "path": str(path), "arch": "resnet20",
+          "alphas": [0, 0.25], "betas": [0, 0.25],
+          "train": {"base": {"epochs": 1, "copies": 1, "batch_size": 16, "optimizer": "sgd", "lr": 0.05,
+                             "weight_decay": 0.0005, "schedule": "cosine", "augment": "crop_flip"},
+                    "noisy": {"epochs": 1, "copies": 2, "batch_size": 16, "optimizer": "sgd", "lr": 0.01,
+                              "schedule": "cosine", "augment": "crop_flip"}},
+        "certify": {"n_test": 16, "n_votes": 10, "n_cert": 10}}
+    ds.update(over)
+    return ds
+
+
+@pytest.mark.e2e
+def test_end_to_end_on_a_generated_npz_and_a_binary_variant(tmp_path):
+    fake_npz(tmp_path / "tiny.npz", n_train=120, n_test=40, side=32, channels=3, classes=10)
+    cfg = tiny_config(tiny=npz_dataset(tmp_path / "tiny.npz"),
+                      pair=npz_dataset(tmp_path / "tiny.npz", classes=[3, 8]))
+    snakemake(tmp_path, config=cfg)
+    for name, k in (("tiny", 10), ("pair", 2)):
+        res = tmp_path / "results" / name
+        risk = pd.read_csv(res / "risk.csv")
+        assert len(risk) == 4 and risk["risk"].between(0, 1).all()
+        c = pd.read_csv(res / "certify" / "alpha0.25_beta0.25_seed0.csv")
+        assert c["label"].between(0, k - 1).all() and c["vote"].between(0, k - 1).all()
+        assert (res / "figures" / "risk_curves.png").exists()
+        state = torch.load(res / "models" / "alpha0_seed0.pt", weights_only=True)
+        assert state["fc.weight"].shape == (k, 64)
+
+
+@pytest.mark.realdata
+def test_short_training_on_real_cifar10_beats_chance(tmp_path):
+    npz = shared_data_or_skip("cifar10", "cifar10.npz")
+
+    def run(name, *args):
+        r = subprocess.run([sys.executable, str(REPO / "scripts" / name), *map(str, args)],
+                           capture_output=True, text=True, timeout=900)
+        assert r.returncode == 0, r.stderr[-3000:]
+
+    run("prepare_data.py", "--source", "npz", "--path", npz, "--out", tmp_path / "d.npz")
+    run("train.py", "--data", tmp_path / "d.npz", "--arch", "resnet20", "--alpha", 0, "--epochs", 2,
+        "--copies", 1, "--batch-size", 128, "--train-images", 6000, "--optimizer", "sgd", "--lr", 0.1,
+        "--weight-decay", 0.0005, "--schedule", "cosine", "--augment", "crop_flip",
+        "--out", tmp_path / "m.pt", "--metrics", tmp_path / "m.csv")
+    acc = pd.read_csv(tmp_path / "m.csv")["clean_test_acc"].iloc[0]
+    assert acc > 0.25, f"clean accuracy {acc:.3f} on 1,000 real test images (chance is 0.10)"
