@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .io import atomic_path
+
 
 class PaperCNN(nn.Module):
     """Pal & Sulam's MNIST CNN: Conv(1,32,3) ReLU Conv(32,64,3) ReLU MaxPool2 Flatten
@@ -114,6 +116,15 @@ def build_model(arch: str, in_channels: int, num_classes: int, image_size: int, 
         raise ValueError(f"unknown model architecture {arch!r}; known: {sorted(ARCHITECTURES)}")
     return ARCHITECTURES[arch](in_channels=in_channels, num_classes=num_classes,
                                image_size=image_size, **kwargs)
+
+
+def save_state(model: nn.Module, path) -> None:
+    """Write ``model``'s state dict (on the CPU) to ``path`` atomically. The same weights give the
+    same bytes: torch names the archive's records after the file it writes, so it writes through
+    a file object (records under ``archive/``), never to the temporary file's random name."""
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        torch.save(state, f)
 
 
 def load_state(model: nn.Module, path) -> nn.Module:

@@ -48,7 +48,7 @@ def main() -> None:
     risk = pd.DataFrame(rows).sort_values(["seed", "beta", "alpha"]).reset_index(drop=True)
     if a.metrics:
         m = pd.concat([pd.read_csv(f) for f in a.metrics])[
-            ["alpha", "seed", "clean_test_acc", "final_loss", "train_wall_s"]]
+            ["alpha", "seed", "clean_test_acc", "final_loss"]]
         risk = risk.merge(m, on=["alpha", "seed"], how="left")
     io.write_csv(risk, a.risk)
     star = analysis.add_gaps(analysis.alpha_star(risk, a.savgol_window, a.savgol_order), errors)

@@ -71,6 +71,14 @@ def test_training_is_deterministic_and_resumes_to_the_same_weights(small, tmp_pa
         assert torch.equal(first[k], resumed[k]), f"{k} differs after resuming"
 
 
+def test_training_job_rerun_alone_gives_identical_bytes(small, tmp_path):
+    script("train.py", "--data", small / "data.npz", "--alpha", 0.3, "--epochs", 1, "--copies", 2,
+           "--batch-size", 16, "--out", tmp_path / "m.pt", "--metrics", tmp_path / "m.csv")
+    assert (tmp_path / "m.pt").read_bytes() == (small / "m.pt").read_bytes()
+    assert (tmp_path / "m.csv").read_bytes() == (small / "m.csv").read_bytes()
+    assert "samples_per_s" not in pd.read_csv(tmp_path / "m.csv").columns  # timings: log only
+
+
 def test_certifying_twice_gives_identical_bytes(small, tmp_path):
     for name in ("a.csv", "b.csv"):
         script("certify.py", "--model", small / "m.pt", "--data", small / "data.npz", "--alpha", 0.3,
