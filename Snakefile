@@ -21,6 +21,19 @@ include: "rules/figures.smk"
 include: "rules/synthetic.smk"
 
 
+# Light jobs run in the snakemake process itself, also under a cluster profile (downloads need
+# the login node's network; tables and figures take seconds).
+localrules:
+    all,
+    config_used,
+    prepare_data,
+    aggregate,
+    figure,
+    synthetic_aggregate,
+    synthetic_figure,
+    synthetic_figure3,
+
+
 rule all:
     input:
         all_targets(),

@@ -13,6 +13,9 @@ rule certify:
         arch=lambda wc: DATASETS[wc.dataset]["arch"],
         device=config["device"],
     threads: lambda wc: job_threads()
+    resources:
+        runtime=certify_runtime,
+        mem_mb=job_mem_mb,
     log:
         f"{RES}/logs/certify/{{dataset}}/alpha{{alpha}}_beta{{beta}}_seed{{seed}}.log",
     benchmark:

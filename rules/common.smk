@@ -1,5 +1,6 @@
 # Helpers shared by the rules: config validation, grids, paths and command-line arguments.
 import json
+import math
 import sys
 
 sys.path.insert(0, workflow.basedir)
@@ -100,6 +101,36 @@ def train_init(wc):
 def train_args(wc):
     t = DATASETS[wc.dataset]["train"]
     return cli_args(t["base"] if wc.alpha == "0" else t["noisy"])
+
+
+# --- cluster sizing (resources of train and certify; used by profiles/slurm) ---
+
+TRAIN_SIZE = {"mnist": 60000, "cifar10": 50000}  # npz: assumed 60,000 when train_images is 0
+
+
+def cluster_minutes(ds, work, rate):
+    """Runtime in minutes of a job doing ``work`` units at ``rate`` units/s, per the dataset's
+    cluster block: safety x (overhead_s + work / rate)."""
+    c = DATASETS[ds]["cluster"]
+    return math.ceil(c["safety"] * (c["overhead_s"] + work / c[rate]) / 60)
+
+
+def train_runtime(wc):
+    d = DATASETS[wc.dataset]
+    t = d["train"]["base" if wc.alpha == "0" else "noisy"]
+    n = t["train_images"] or TRAIN_SIZE.get(d["source"], 60000)
+    return cluster_minutes(wc.dataset, t["epochs"] * n * t["copies"], "train_samples_per_s")
+
+
+def certify_runtime(wc):
+    c = DATASETS[wc.dataset]["certify"]
+    radius = (wc.alpha, wc.beta) in certified_pairs(wc.dataset)
+    draws = c["n_votes"] + (c["n_cert"] if radius else 0)
+    return cluster_minutes(wc.dataset, (c["n_test"] or 10000) * draws, "evals_per_s")
+
+
+def job_mem_mb(wc):
+    return DATASETS[wc.dataset]["cluster"]["mem_mb"]
 
 
 # --- figures (rules/figures.smk) ---

@@ -17,6 +17,9 @@ rule train:
         device=config["device"],
         checkpoint=lambda wc: f"{RES}/{wc.dataset}/models/.alpha{wc.alpha}_seed{wc.seed}.ckpt",
     threads: lambda wc: job_threads()
+    resources:
+        runtime=train_runtime,
+        mem_mb=job_mem_mb,
     log:
         f"{RES}/logs/train/{{dataset}}/alpha{{alpha}}_seed{{seed}}.log",
     benchmark:
