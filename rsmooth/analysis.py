@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.signal import savgol_filter
 
 PER_IMAGE_COLUMNS = ["index", "label", "vote", "count_top", "count_second", "n_evals",
                      "count_cert", "p_lower", "radius", "abstain", "correct"]
@@ -45,6 +44,8 @@ def savgol_window(n_points: int, window: int, order: int) -> int | None:
 
 def smooth_curve(y: np.ndarray, window: int, order: int) -> np.ndarray:
     """Savitzky-Golay smoothing of a curve on an evenly spaced grid (as the paper does)."""
+    from scipy.signal import savgol_filter  # here, not at the top: certify jobs import this module
+
     w = savgol_window(len(y), window, order)
     return np.asarray(y, dtype=float) if w is None else savgol_filter(np.asarray(y, float), w, order)
 
@@ -103,14 +104,15 @@ def add_gaps(star: pd.DataFrame, errors: dict) -> pd.DataFrame:
 
 def across_seeds(risk: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Per (alpha, beta): the number of seeds, the mean and standard deviation of the risk over
-    seeds, and a Student-t interval for the mean (NaN with one seed)."""
+    seeds, and a Student-t interval for the mean, clipped to [0, 1] where a risk lies (NaN with
+    one seed)."""
     from scipy.stats import t
 
     g = risk.groupby(["alpha", "beta"])["risk"]
     out = g.agg(n_seeds="size", risk_mean="mean", risk_std="std").reset_index()
     half = t.ppf(0.5 + level / 2, np.maximum(out["n_seeds"] - 1, 1)) * out["risk_std"] / np.sqrt(out["n_seeds"])
-    out["risk_mean_low"] = out["risk_mean"] - half
-    out["risk_mean_high"] = out["risk_mean"] + half
+    out["risk_mean_low"] = (out["risk_mean"] - half).clip(lower=0.0)
+    out["risk_mean_high"] = (out["risk_mean"] + half).clip(upper=1.0)
     return out
 
 

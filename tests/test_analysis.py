@@ -48,6 +48,20 @@ def test_summarize_risk_interval_and_certified_accuracy():
     assert np.isnan(off["cert_acc_r0"]) and np.isnan(off["acr"])
 
 
+def test_across_seeds_mean_sd_and_t_interval_clipped_to_probabilities():
+    risk = pd.DataFrame({"alpha": [0.5] * 3 + [0.0], "beta": [0.5] * 3 + [0.0],
+                         "seed": [0, 1, 2, 0], "risk": [0.0, 0.01, 0.02, 0.3]})
+    out = analysis.across_seeds(risk).set_index(["alpha", "beta"])
+    three, one = out.loc[(0.5, 0.5)], out.loc[(0.0, 0.0)]
+    assert three["n_seeds"] == 3 and three["risk_mean"] == pytest.approx(0.01)
+    assert three["risk_std"] == pytest.approx(0.01)
+    # t(0.975, 2 df) = 4.3027: mean +- 4.3027 * 0.01 / sqrt(3) = [-0.0148, 0.0348], low clipped at 0
+    assert three["risk_mean_low"] == 0.0
+    assert three["risk_mean_high"] == pytest.approx(0.01 + 4.302653 * 0.01 / np.sqrt(3), rel=1e-5)
+    assert one["n_seeds"] == 1 and one["risk_mean"] == pytest.approx(0.3)
+    assert np.isnan(one["risk_std"]) and np.isnan(one["risk_mean_low"])
+
+
 def test_atomic_write_leaves_nothing_on_failure_and_normal_permissions(tmp_path):
     from rsmooth.io import atomic_path
 
