@@ -1,6 +1,7 @@
 # Noise-augmented training for randomized smoothing (Pal & Sulam, TMLR 2023).
 # Stages: data -> training per alpha -> certification per (alpha, beta) -> aggregation -> figures,
 # plus the synthetic disks experiment. See README.md for the config keys and the outputs.
+from snakemake.logging import logger
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -38,3 +39,10 @@ rule all:
     input:
         all_targets(),
     default_target: True
+
+
+onsuccess:
+    logger.info(
+        f"All results are under {RES}/. One self-contained HTML page with every figure, "
+        f"its caption, the tables and the config used: snakemake --report {RES}/report.html"
+    )

@@ -27,8 +27,18 @@ rule aggregate:
             category="{dataset}",
             labels={"table": "alpha_star"},
         ),
-        seeds=f"{RES}/{{dataset}}/risk_seeds.csv",
-        star_seeds=f"{RES}/{{dataset}}/alpha_star_seeds.csv",
+        seeds=report(
+            f"{RES}/{{dataset}}/risk_seeds.csv",
+            caption="../report/seeds.rst",
+            category="{dataset}",
+            labels={"table": "risk across seeds"},
+        ),
+        star_seeds=report(
+            f"{RES}/{{dataset}}/alpha_star_seeds.csv",
+            caption="../report/seeds.rst",
+            category="{dataset}",
+            labels={"table": "alpha_star across seeds"},
+        ),
     params:
         script=f"{SCRIPTS}/aggregate.py",
         radii=lambda wc: " ".join(map(str, DATASETS[wc.dataset]["analysis"]["radii"])),

@@ -107,6 +107,11 @@ def test_changing_training_epochs_reruns_training_and_everything_downstream(edit
     assert plan == {"config_used": 1, "train": 2, "certify": 6, "aggregate": 1, "figure": 4, "all": 1}, plan
 
 
+def test_successful_run_leaves_the_report_hint_in_its_log(tiny_run):
+    logs = [p.read_text() for p in (tiny_run / ".snakemake" / "log").glob("*.snakemake.log")]
+    assert any("snakemake --report results/report.html" in text for text in logs)
+
+
 def test_report_contains_every_figure(tiny_run):
     import zipfile
 
@@ -114,6 +119,9 @@ def test_report_contains_every_figure(tiny_run):
     names = zipfile.ZipFile(tiny_run / "report.zip").namelist()
     for fig in ("risk_curves", "heatmap", "certified", "alpha_star"):
         assert any(n.endswith(f"/{fig}.png") for n in names), (fig, names)
+    for table in ("risk.csv", "alpha_star.csv", "risk_seeds.csv", "alpha_star_seeds.csv",
+                  "config_used.yaml"):
+        assert any(n.endswith(f"/{table}") for n in names), (table, names)
     snakemake(tiny_run, "--report", "report.html")
     html = (tiny_run / "report.html").read_text()
     assert "alpha_star.png" in html and "risk_curves.png" in html
