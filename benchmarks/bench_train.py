@@ -43,7 +43,8 @@ def main():
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--copies", type=int, default=10)
     p.add_argument("--steps", type=int, default=20)
-    p.add_argument("--micro-batch", type=int, default=0, help="0: 64 on CPU, whole batch on GPU")
+    p.add_argument("--micro-batch", type=int, default=0,
+                   help="0: the pipeline's default on CPU (TrainConfig.micro_batch), whole batch on GPU")
     p.add_argument("--device", default="auto")
     a = p.parse_args()
     device = models.pick_device(a.device)
@@ -52,7 +53,8 @@ def main():
     x, y = torch.rand(n, 1, 28, 28), torch.randint(0, 10, (n,))
     torch.manual_seed(0)
     ref = straightforward(models.PaperCNN(), x, y, 0.5, a.batch_size, a.copies, a.steps, device)
-    micro = a.micro_batch or (64 if device.type == "cpu" else a.batch_size * a.copies)
+    micro = a.micro_batch or (training.TrainConfig().micro_batch if device.type == "cpu"
+                              else a.batch_size * a.copies)
     cfg = training.TrainConfig(epochs=1, batch_size=a.batch_size, copies=a.copies, micro_batch=micro)
     torch.manual_seed(0)
     stats = training.train(models.PaperCNN(), x, y, 0.5, cfg, seed=0, device=device, log=lambda *m: None)
