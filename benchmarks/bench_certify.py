@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rsmooth import core, data, models  # noqa: E402
+from rsmooth import cli, core, data, models  # noqa: E402
 
 FLOP_PER_EVAL = 2 * (26 * 26 * 32 * 9 + 24 * 24 * 64 * 32 * 9 + 9216 * 128 + 128 * 10)
 
@@ -72,6 +72,7 @@ def main():
     a = p.parse_args()
 
     device = models.pick_device(a.device)
+    cli.keep_freed_memory()  # as the pipeline's jobs do; the reference loop runs under it too
     threads = len(os.sched_getaffinity(0))
     torch.set_num_threads(threads)
     bs = a.batch_size or (4096 if device.type == "cuda" else 128)

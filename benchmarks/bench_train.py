@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rsmooth import models, training  # noqa: E402
+from rsmooth import cli, models, training  # noqa: E402
 
 
 def straightforward(model, x, y, alpha, b, c, steps, device):
@@ -48,6 +48,7 @@ def main():
     p.add_argument("--device", default="auto")
     a = p.parse_args()
     device = models.pick_device(a.device)
+    cli.keep_freed_memory()  # as the pipeline's jobs do; the reference loop runs under it too
     torch.set_num_threads(len(os.sched_getaffinity(0)))
     n = a.batch_size * (a.steps + 1)
     x, y = torch.rand(n, 1, 28, 28), torch.randint(0, 10, (n,))
