@@ -1,6 +1,7 @@
 # Helpers shared by the rules: config validation, grids, paths and command-line arguments.
 import json
 import math
+import os
 import sys
 
 sys.path.insert(0, workflow.basedir)
@@ -16,6 +17,9 @@ RES = config["results"]
 SCRIPTS = f"{workflow.basedir}/scripts"
 DATASETS = {k: v for k, v in config["datasets"].items() if v["enabled"]}
 SEEDS = config["seeds"]
+# Training and certification scripts hand their run to a worker that imported torch once
+# (rsmooth/warm.py); jobs inherit this variable. Same outputs either way.
+os.environ["RSMOOTH_WARM"] = "1" if config["warm_worker"] else "0"
 
 
 wildcard_constraints:

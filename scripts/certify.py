@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rsmooth import cli  # noqa: E402
+from rsmooth import cli, warm  # noqa: E402
 
 
 def main() -> None:
@@ -73,10 +73,11 @@ def main() -> None:
     df["correct"] = df["correct"].astype(int)
     io.write_csv(df[["alpha", "beta", "seed"] + PER_IMAGE_COLUMNS], a.out)
     evals = int(r.vote.n_evals.sum()) + a.n_cert * n_test * (a.beta > 0)
-    print(f"risk {1 - df['correct'].mean():.4f}; {evals} evaluations in {wall:.1f} s "
+    print(f"risk {1 - df['correct'].mean():.4f}; {evals} evaluations in {wall:.2f} s "
           f"({evals / wall:.0f}/s); early stopping saved "
           f"{1 - r.vote.n_evals.sum() / (a.n_votes * n_test):.1%} of the vote's draws")
 
 
 if __name__ == "__main__":
+    warm.delegate()  # under snakemake: run in a worker that imported torch once
     cli.run(main)

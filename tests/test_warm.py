@@ -1,0 +1,175 @@
+"""The warm worker (rsmooth/warm.py): a job started through it behaves like a direct run."""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+from fakedata import fake_mnist
+from rsmooth import warm
+
+PROBE = f"""\
+import os, sys, time
+sys.path.insert(0, {str(REPO)!r})
+from rsmooth import warm
+
+if __name__ == "__main__":
+    warm.delegate()
+    print("in worker:", warm._IN_CHILD)
+    print("cwd:", os.getcwd())
+    print("argv:", sys.argv[1:])
+    print("env:", os.environ.get("PROBE_VALUE"))
+    print("to stderr", file=sys.stderr)
+    if sys.argv[1] == "sleep":
+        open(sys.argv[2], "w").write(str(os.getpid()))
+        time.sleep(120)
+    if sys.argv[1] == "fail":
+        raise RuntimeError("probe failed on purpose")
+    sys.exit(int(sys.argv[1]))
+"""
+
+
+@pytest.fixture
+def private_tmp():
+    """A short private $TMPDIR, so the test's workers are its own; they idle out in 3 s."""
+    d = Path(tempfile.mkdtemp(prefix="rw", dir="/tmp"))
+    env = dict(os.environ, TMPDIR=str(d), RSMOOTH_WARM="1", RSMOOTH_WARM_IDLE_S="3")
+    yield d, env
+    for sock in d.glob("rsmooth-warm-*/*.sock"):  # in case a worker is still serving
+        subprocess.run(["pkill", "-f", str(sock)], check=False)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def run_probe(tmp_path, env, *args):
+    probe = tmp_path / "probe.py"
+    probe.write_text(PROBE)
+    out, err = tmp_path / "out.txt", tmp_path / "err.txt"
+    with open(out, "w") as o, open(err, "w") as e:
+        rc = subprocess.run([sys.executable, str(probe), *args], stdout=o, stderr=e, env=env,
+                            cwd=tmp_path, timeout=300).returncode
+    return rc, out.read_text(), err.read_text()
+
+
+def test_the_job_runs_in_the_worker_with_the_callers_cwd_argv_env_and_streams(tmp_path, private_tmp):
+    tmpdir, env = private_tmp
+    env["PROBE_VALUE"] = "forty-two"
+    for _ in range(2):  # the first call starts the worker, the second finds it
+        rc, out, err = run_probe(tmp_path, env, "3", "x y")
+        assert rc == 3
+        assert out.splitlines() == ["in worker: True", f"cwd: {tmp_path}", "argv: ['3', 'x y']",
+                                    "env: forty-two"]
+        assert err.strip() == "to stderr"
+    assert len(list(tmpdir.glob("rsmooth-warm-*/*.sock"))) == 1
+
+
+def test_without_the_switch_the_script_runs_directly(tmp_path, private_tmp):
+    _, env = private_tmp
+    env["RSMOOTH_WARM"] = "0"
+    rc, out, _ = run_probe(tmp_path, env, "0")
+    assert rc == 0 and "in worker: False" in out
+
+
+def test_an_exception_in_the_job_gives_a_traceback_and_status_1(tmp_path, private_tmp):
+    _, env = private_tmp
+    rc, out, err = run_probe(tmp_path, env, "fail")
+    assert rc == 1
+    assert "in worker: True" in out
+    assert "RuntimeError: probe failed on purpose" in err
+
+
+def test_killing_the_caller_kills_the_job(tmp_path, private_tmp):
+    _, env = private_tmp
+    probe = tmp_path / "probe.py"
+    probe.write_text(PROBE)
+    pidfile = tmp_path / "pid"
+    p = subprocess.Popen([sys.executable, str(probe), "sleep", str(pidfile)], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not (pidfile.exists() and pidfile.read_text()) and time.time() < deadline:
+        time.sleep(0.1)
+    job = int(pidfile.read_text())
+    assert job != p.pid  # the job runs in the worker's child, not in the caller
+    p.kill()
+    p.wait()
+    deadline = time.time() + 30
+    while Path(f"/proc/{job}").exists() and time.time() < deadline:
+        time.sleep(0.1)
+    assert not Path(f"/proc/{job}").exists() or "Z" in Path(f"/proc/{job}/stat").read_text().split()[2]
+
+
+def test_no_worker_means_a_direct_run_with_a_note(tmp_path, private_tmp):
+    _, env = private_tmp
+    env["RSMOOTH_WARM_START_S"] = "0"
+    rc, out, err = run_probe(tmp_path, env, "0")
+    assert rc == 0 and "in worker: False" in out
+    assert "warm worker did not start; running directly" in err
+
+
+def test_the_worker_exits_when_idle_and_leaves_no_files(tmp_path, private_tmp):
+    tmpdir, env = private_tmp
+    env["RSMOOTH_WARM_IDLE_S"] = "1"
+    assert run_probe(tmp_path, env, "0")[0] == 0
+    folder = next(tmpdir.glob("rsmooth-warm-*"))
+    assert (folder.stat().st_mode & 0o777) == 0o700
+    deadline = time.time() + 60
+    while any(folder.iterdir()) and time.time() < deadline:
+        time.sleep(0.2)
+    assert list(folder.iterdir()) == []
+
+
+def test_the_fingerprint_follows_the_import_environment(monkeypatch):
+    base = warm.fingerprint()
+    monkeypatch.setenv("SOME_UNRELATED_VARIABLE", "1")
+    assert warm.fingerprint() == base
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert warm.fingerprint() != base
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    monkeypatch.setenv("SLURM_JOB_ID", "12345")
+    assert warm.fingerprint() != base
+
+
+def test_a_deep_tmpdir_falls_back_to_tmp(monkeypatch, tmp_path):
+    deep = tmp_path / ("d" * 90)
+    deep.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    d = warm.socket_dir()
+    assert d.parent == Path("/tmp") and len(str(d / (warm.fingerprint() + ".sock"))) <= 107
+
+
+def test_certify_and_train_give_the_same_bytes_through_the_worker(tmp_path, private_tmp):
+    _, env = private_tmp
+    fake_mnist(tmp_path / "raw", n_train=120, n_test=20)
+    direct = dict(env, RSMOOTH_WARM="0")
+
+    def script(name, *args, environ):
+        r = subprocess.run([sys.executable, str(REPO / "scripts" / name), *map(str, args)],
+                           capture_output=True, text=True, env=environ, timeout=600)
+        assert r.returncode == 0, r.stderr[-3000:]
+        return r
+
+    script("prepare_data.py", "--source", "mnist", "--root", tmp_path / "raw", "--out",
+           tmp_path / "data.npz", environ=direct)
+    for tag, environ in (("direct", direct), ("warm", env)):
+        script("train.py", "--data", tmp_path / "data.npz", "--alpha", 0.3, "--epochs", 1,
+               "--copies", 2, "--batch-size", 16, "--out", tmp_path / f"{tag}.pt", "--metrics",
+               tmp_path / f"{tag}.metrics.csv", environ=environ)
+        r = script("certify.py", "--model", tmp_path / "direct.pt", "--data", tmp_path / "data.npz",
+                   "--alpha", 0.3, "--beta", 0.4, "--n-votes", 30, "--n-cert", 20, "--out",
+                   tmp_path / f"{tag}.csv", environ=environ)
+        assert "risk " in r.stdout
+    for suffix in (".pt", ".metrics.csv", ".csv"):
+        assert (tmp_path / f"direct{suffix}").read_bytes() == (tmp_path / f"warm{suffix}").read_bytes()
+    # a bad argument is refused the same way in both
+    for environ in (direct, env):
+        r = subprocess.run([sys.executable, str(REPO / "scripts" / "certify.py"), "--model",
+                            tmp_path / "nope.pt", "--data", tmp_path / "data.npz", "--alpha", "0",
+                            "--beta", "0", "--out", tmp_path / "x.csv"],
+                           capture_output=True, text=True, env=environ)
+        assert r.returncode == 2 and "no such file" in r.stderr
+    assert not (tmp_path / "x.csv").exists()
