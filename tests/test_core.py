@@ -165,3 +165,12 @@ def test_paper_cnn_equals_the_layer_by_layer_network():
                                 torch.nn.Flatten(), m.fc1, torch.nn.ReLU(), m.fc2)
     x = torch.rand(4, 1, 28, 28, dtype=torch.float64)
     torch.testing.assert_close(m(x), plain(x), rtol=0, atol=1e-12)
+    # and the same gradients, which training relies on
+    y = torch.tensor([1, 2, 3, 4])
+    grads = []
+    for net in (m, plain):
+        net.zero_grad()
+        torch.nn.functional.cross_entropy(net(x), y).backward()
+        grads.append([p.grad.clone() for p in m.parameters()])
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
