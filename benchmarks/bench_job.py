@@ -4,11 +4,14 @@
 Runs scripts/certify.py as its own process (as a Snakemake job does), once per beta, with the
 default preset's certification settings, and compares the process's wall time with the time the
 script reports for the certification loop ("... evaluations in X s"). The rest is start-up
-(Python, torch), loading data and model, and writing the table. Also times a bare
-`python -c "import torch"`. Prints a Markdown table; writes nothing else outside a temporary
-folder.
+(Python, torch), loading data and model, and writing the table. Each beta runs twice: started
+directly (RSMOOTH_WARM=0: the job imports torch itself) and through the warm worker
+(RSMOOTH_WARM=1, as the pipeline starts it; one job before the table starts the worker). Also
+times a bare `python -c "import torch"`. Prints a Markdown table; writes nothing else outside a
+temporary folder (and the worker's socket under $TMPDIR/rsmooth-warm-<uid>/).
 """
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -19,9 +22,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def timed(cmd):
+def timed(cmd, warm="0"):
+    env = dict(os.environ, RSMOOTH_WARM=warm)
     t = time.perf_counter()
-    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True)
+    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, env=env)
     wall = time.perf_counter() - t
     if r.returncode != 0:
         sys.exit(f"{' '.join(map(str, cmd))} failed:\n{r.stderr[-2000:]}")
@@ -44,20 +48,27 @@ def main():
 
     import_s = min(timed([sys.executable, "-c", "import torch"])[0] for _ in range(3))
     print(f"python -c 'import torch': {import_s:.2f} s (best of 3)\n")
-    print("| beta | job wall s | certification s | overhead s | overhead share | evaluations/s in the job |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| start | beta | job wall s | certification s | overhead s | overhead share | evaluations/s in the job |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     with tempfile.TemporaryDirectory() as tmp:
-        for beta in a.betas:
-            wall, log = timed([sys.executable, REPO / "scripts" / "certify.py", "--model", a.model,
-                               "--data", a.data, "--alpha", a.alpha, "--beta", beta,
-                               "--n-test", a.n_test, "--n-votes", a.n_votes, "--n-cert", a.n_cert,
-                               "--out", Path(tmp) / f"beta{beta:g}.csv"])
-            m = re.search(r"(\d+) evaluations in ([\d.]+) s", log)
-            evals, cert_s = int(m.group(1)), float(m.group(2))
-            over = wall - cert_s
-            print(f"| {beta:g} | {wall:.1f} | {cert_s:.1f} | {over:.1f} | {100 * over / wall:.0f}% "
-                  f"| {evals / cert_s:.0f} |")
+        def job(beta, warm):
+            return timed([sys.executable, REPO / "scripts" / "certify.py", "--model", a.model,
+                          "--data", a.data, "--alpha", a.alpha, "--beta", beta,
+                          "--n-test", a.n_test, "--n-votes", a.n_votes, "--n-cert", a.n_cert,
+                          "--out", Path(tmp) / f"beta{beta:g}_{warm}.csv"], warm)
 
+        job(a.betas[0], "1")  # starts the worker (the pipeline's first job pays this once)
+        for warm, name in (("0", "direct"), ("1", "warm worker")):
+            for beta in a.betas:
+                wall, log = job(beta, warm)
+                m = re.search(r"(\d+) evaluations in ([\d.]+) s", log)
+                evals, cert_s = int(m.group(1)), float(m.group(2))
+                over = wall - cert_s
+                print(f"| {name} | {beta:g} | {wall:.2f} | {cert_s:.2f} | {over:.2f} "
+                      f"| {100 * over / wall:.1f}% | {evals / cert_s:.0f} |")
+        same = all((Path(tmp) / f"beta{b:g}_0.csv").read_bytes() == (Path(tmp) / f"beta{b:g}_1.csv").read_bytes()
+                   for b in a.betas)
+        print(f"\nDirect and warm-worker tables byte-identical for every beta: {same}")
 
 if __name__ == "__main__":
     main()
