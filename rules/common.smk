@@ -18,8 +18,9 @@ SCRIPTS = f"{workflow.basedir}/scripts"
 DATASETS = {k: v for k, v in config["datasets"].items() if v["enabled"]}
 SEEDS = config["seeds"]
 # Training and certification scripts hand their run to a worker that imported torch once
-# (rsmooth/warm.py); jobs inherit this variable. Same outputs either way.
-os.environ["RSMOOTH_WARM"] = "1" if config["warm_worker"] else "0"
+# (rsmooth/warm.py). Jobs inherit this variable (cluster jobs re-read this file and set it),
+# so switching warm_worker changes no rule's code or params: nothing reruns. Same outputs.
+os.environ.update(RSMOOTH_WARM="1" if config["warm_worker"] else "0")
 
 
 wildcard_constraints:
