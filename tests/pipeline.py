@@ -36,13 +36,27 @@ def tiny_mnist(**over) -> dict:
 
 
 def snakemake(workdir: Path, *args: str, config: dict | None = None, check: bool = True,
-              timeout: int = 600) -> subprocess.CompletedProcess:
+              timeout: int = 600, cores: str | None = "2", env: dict | None = None
+              ) -> subprocess.CompletedProcess:
+    """Run the real Snakefile in ``workdir`` (writing ``config`` there first); ``cores=None``
+    leaves the cores to a profile."""
     if config is not None:
         (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--cores", "2", *args]
-    r = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout)
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"),
+           *(["--cores", cores] if cores else []), *args]
+    r = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
     if check and r.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed ({r.returncode}):\n{r.stdout[-4000:]}\n{r.stderr[-4000:]}")
+    return r
+
+
+def run_script(name: str, *args, check: bool = True, env: dict | None = None,
+               cwd: Path | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run ``scripts/NAME ARGS`` as its own process; with ``check``, fail on a non-zero status."""
+    r = subprocess.run([sys.executable, str(REPO / "scripts" / name), *map(str, args)],
+                       capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout)
+    if check:
+        assert r.returncode == 0, r.stderr[-3000:]
     return r
 
 

@@ -1,7 +1,5 @@
 """CIFAR-10, the .npz source, the ResNet, and the binary variant."""
 import pickle
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -9,9 +7,9 @@ import pytest
 import torch
 import torchvision
 
-from conftest import REPO, shared_data_or_skip
+from conftest import shared_data_or_skip
 from fakedata import class_images, fake_npz
-from pipeline import snakemake, tiny_config
+from pipeline import run_script, snakemake, tiny_config
 from rsmooth import core, data, models
 
 
@@ -110,15 +108,10 @@ def test_end_to_end_on_a_generated_npz_and_a_binary_variant(tmp_path):
 def test_short_training_on_real_cifar10_beats_chance(tmp_path):
     npz = shared_data_or_skip("cifar10", "cifar10.npz")
 
-    def run(name, *args):
-        r = subprocess.run([sys.executable, str(REPO / "scripts" / name), *map(str, args)],
-                           capture_output=True, text=True, timeout=900)
-        assert r.returncode == 0, r.stderr[-3000:]
-
-    run("prepare_data.py", "--source", "npz", "--path", npz, "--out", tmp_path / "d.npz")
-    run("train.py", "--data", tmp_path / "d.npz", "--arch", "resnet20", "--alpha", 0, "--epochs", 2,
-        "--copies", 1, "--batch-size", 128, "--train-images", 6000, "--optimizer", "sgd", "--lr", 0.1,
-        "--weight-decay", 0.0005, "--schedule", "cosine", "--augment", "crop_flip",
-        "--out", tmp_path / "m.pt", "--metrics", tmp_path / "m.csv")
+    run_script("prepare_data.py", "--source", "npz", "--path", npz, "--out", tmp_path / "d.npz")
+    run_script("train.py", "--data", tmp_path / "d.npz", "--arch", "resnet20", "--alpha", 0, "--epochs", 2,
+               "--copies", 1, "--batch-size", 128, "--train-images", 6000, "--optimizer", "sgd", "--lr", 0.1,
+               "--weight-decay", 0.0005, "--schedule", "cosine", "--augment", "crop_flip",
+               "--out", tmp_path / "m.pt", "--metrics", tmp_path / "m.csv")
     acc = pd.read_csv(tmp_path / "m.csv")["clean_test_acc"].iloc[0]
     assert acc > 0.25, f"clean accuracy {acc:.3f} on 1,000 real test images (chance is 0.10)"

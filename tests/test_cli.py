@@ -3,14 +3,12 @@ import os
 import platform
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
 
+from conftest import REPO
 from rsmooth import cli
-
-REPO = Path(__file__).resolve().parents[1]
 
 # 20 forward passes of 128 images through the paper's CNN; prints the minor page faults they
 # cost after one warm-up pass, with or without keep_freed_memory().

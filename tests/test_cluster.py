@@ -10,14 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
 from fakedata import fake_mnist
-from pipeline import REPO, tiny_config, tiny_mnist
+from pipeline import REPO, snakemake, tiny_config, tiny_mnist
 
 import yaml
 
@@ -78,13 +77,6 @@ def _workdir(path: Path) -> Path:
     return path
 
 
-def _snakemake(workdir: Path, *args: str, env=None, timeout=900) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), *args]
-    r = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
-    assert r.returncode == 0, f"{' '.join(args)} failed:\n{r.stdout[-3000:]}\n{r.stderr[-5000:]}"
-    return r
-
-
 def _outputs(workdir: Path) -> dict[str, bytes]:
     res = workdir / "results"
     files = [p for p in res.rglob("*") if p.suffix in (".csv", ".pt") and "logs" not in p.parts
@@ -94,11 +86,11 @@ def _outputs(workdir: Path) -> dict[str, bytes]:
 
 def test_tiny_preset_on_slurm_equals_the_local_run(slurm, tmp_path):
     local = _workdir(tmp_path / "local")
-    _snakemake(local, "--profile", str(REPO / "profiles" / "local"), "--cores", "2", *THREADS)
+    snakemake(local, "--profile", str(REPO / "profiles" / "local"), *THREADS, timeout=900)
 
     cluster = _workdir(tmp_path / "cluster")
-    r = _snakemake(cluster, "--profile", str(REPO / "profiles" / "slurm"), *SLURM_TEST_FLAGS,
-                   *THREADS, env=slurm)
+    r = snakemake(cluster, "--profile", str(REPO / "profiles" / "slurm"), *SLURM_TEST_FLAGS,
+                  *THREADS, cores=None, env=slurm, timeout=900)
     log = r.stdout + r.stderr
 
     # 3 trainings, and the 9 certifications bundled into one group job on one GPU
@@ -128,8 +120,8 @@ def test_paper_preset_plan_bundles_certifications(tmp_path):
     wd = tmp_path / "plan"
     wd.mkdir()
     (wd / "config.yaml").write_text((REPO / "config.yaml").read_text())
-    r = _snakemake(wd, "--profile", str(REPO / "profiles" / "slurm"), "--configfile",
-                   str(REPO / "config" / "paper.yaml"), "-n", timeout=600)
+    r = snakemake(wd, "--profile", str(REPO / "profiles" / "slurm"), "--configfile",
+                  str(REPO / "config" / "paper.yaml"), "-n", cores=None, timeout=600)
     groups, in_group = [], False
     for line in (r.stdout + r.stderr).splitlines():
         if "Group job certify_batch" in line:

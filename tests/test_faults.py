@@ -12,16 +12,8 @@ import torch
 
 from conftest import REPO
 from fakedata import fake_mnist
-from pipeline import snakemake, tiny_config, tiny_mnist
+from pipeline import run_script, snakemake, tiny_config, tiny_mnist
 from rsmooth import data, models, training
-
-
-def script(name, *args, check=True):
-    r = subprocess.run([sys.executable, str(REPO / "scripts" / name), *map(str, args)],
-                       capture_output=True, text=True, timeout=600)
-    if check:
-        assert r.returncode == 0, r.stderr[-3000:]
-    return r
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +21,9 @@ def small(tmp_path_factory):
     """A tiny data cache and a trained model, made with the scripts."""
     d = tmp_path_factory.mktemp("small")
     fake_mnist(d / "raw", n_train=200, n_test=40)
-    script("prepare_data.py", "--source", "mnist", "--root", d / "raw", "--out", d / "data.npz")
-    script("train.py", "--data", d / "data.npz", "--alpha", 0.3, "--epochs", 1, "--copies", 2,
-           "--batch-size", 16, "--out", d / "m.pt", "--metrics", d / "m.csv")
+    run_script("prepare_data.py", "--source", "mnist", "--root", d / "raw", "--out", d / "data.npz")
+    run_script("train.py", "--data", d / "data.npz", "--alpha", 0.3, "--epochs", 1, "--copies", 2,
+               "--batch-size", 16, "--out", d / "m.pt", "--metrics", d / "m.csv")
     return d
 
 
@@ -72,8 +64,8 @@ def test_training_is_deterministic_and_resumes_to_the_same_weights(small, tmp_pa
 
 
 def test_training_job_rerun_alone_gives_identical_bytes(small, tmp_path):
-    script("train.py", "--data", small / "data.npz", "--alpha", 0.3, "--epochs", 1, "--copies", 2,
-           "--batch-size", 16, "--out", tmp_path / "m.pt", "--metrics", tmp_path / "m.csv")
+    run_script("train.py", "--data", small / "data.npz", "--alpha", 0.3, "--epochs", 1, "--copies", 2,
+               "--batch-size", 16, "--out", tmp_path / "m.pt", "--metrics", tmp_path / "m.csv")
     assert (tmp_path / "m.pt").read_bytes() == (small / "m.pt").read_bytes()
     assert (tmp_path / "m.csv").read_bytes() == (small / "m.csv").read_bytes()
     assert "samples_per_s" not in pd.read_csv(tmp_path / "m.csv").columns  # timings: log only
@@ -81,12 +73,12 @@ def test_training_job_rerun_alone_gives_identical_bytes(small, tmp_path):
 
 def test_certifying_twice_gives_identical_bytes(small, tmp_path):
     for name in ("a.csv", "b.csv"):
-        script("certify.py", "--model", small / "m.pt", "--data", small / "data.npz", "--alpha", 0.3,
-               "--beta", 0.4, "--n-votes", 30, "--n-cert", 20, "--out", tmp_path / name)
+        run_script("certify.py", "--model", small / "m.pt", "--data", small / "data.npz", "--alpha", 0.3,
+                   "--beta", 0.4, "--n-votes", 30, "--n-cert", 20, "--out", tmp_path / name)
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
     # the same draws whatever the batch size: identical votes
-    script("certify.py", "--model", small / "m.pt", "--data", small / "data.npz", "--alpha", 0.3,
-           "--beta", 0.4, "--n-votes", 30, "--n-cert", 20, "--batch-size", 7, "--out", tmp_path / "c.csv")
+    run_script("certify.py", "--model", small / "m.pt", "--data", small / "data.npz", "--alpha", 0.3,
+               "--beta", 0.4, "--n-votes", 30, "--n-cert", 20, "--batch-size", 7, "--out", tmp_path / "c.csv")
     a, c = pd.read_csv(tmp_path / "a.csv"), pd.read_csv(tmp_path / "c.csv")
     assert (a["vote"] == c["vote"]).all() and (a["count_cert"] == c["count_cert"]).all()
 
@@ -101,13 +93,13 @@ def test_bad_checkpoint_is_refused_with_its_name_and_nothing_written(small, tmp_
     else:
         bad.write_text("hello")
     out = tmp_path / "out.csv"
-    r = script("certify.py", "--model", bad, "--data", small / "data.npz", "--alpha", 0, "--beta", 0.1,
-               "--out", out, check=False)
+    r = run_script("certify.py", "--model", bad, "--data", small / "data.npz", "--alpha", 0, "--beta", 0.1,
+                   "--out", out, check=False)
     assert r.returncode == 1
     assert str(bad) in r.stderr and "Traceback" not in r.stderr
     assert not out.exists()
-    r = script("train.py", "--data", small / "data.npz", "--alpha", 0.1, "--init", bad,
-               "--out", tmp_path / "m.pt", "--metrics", tmp_path / "m.csv", check=False)
+    r = run_script("train.py", "--data", small / "data.npz", "--alpha", 0.1, "--init", bad,
+                   "--out", tmp_path / "m.pt", "--metrics", tmp_path / "m.csv", check=False)
     assert r.returncode == 1 and str(bad) in r.stderr and not (tmp_path / "m.pt").exists()
 
 
@@ -115,8 +107,8 @@ def test_data_file_of_the_wrong_shape_is_refused(small, tmp_path):
     bad = tmp_path / "cache.npz"
     np.savez(bad, x_train=np.zeros((4, 28, 28), np.uint8), y_train=np.zeros(4, np.int64),
              x_test=np.zeros((2, 28, 28), np.uint8), y_test=np.zeros(2, np.int64), num_classes=10)
-    r = script("certify.py", "--model", small / "m.pt", "--data", bad, "--alpha", 0, "--beta", 0.1,
-               "--out", tmp_path / "o.csv", check=False)
+    r = run_script("certify.py", "--model", small / "m.pt", "--data", bad, "--alpha", 0, "--beta", 0.1,
+                   "--out", tmp_path / "o.csv", check=False)
     assert r.returncode == 1 and str(bad) in r.stderr and "[N, C, H, W]" in r.stderr
 
 
@@ -125,8 +117,8 @@ def test_existing_output_is_not_overwritten_by_a_failing_job(small, tmp_path):
     out.write_text("precious\n")
     bad = tmp_path / "bad.pt"
     bad.write_text("x")
-    script("certify.py", "--model", bad, "--data", small / "data.npz", "--alpha", 0, "--beta", 0.1,
-           "--out", out, check=False)
+    run_script("certify.py", "--model", bad, "--data", small / "data.npz", "--alpha", 0, "--beta", 0.1,
+               "--out", out, check=False)
     assert out.read_text() == "precious\n"
 
 
@@ -146,8 +138,7 @@ def test_existing_output_is_not_overwritten_by_a_failing_job(small, tmp_path):
 ])
 def test_scripts_refuse_bad_arguments_with_usage(small, tmp_path, argv, words):
     argv = [str(small / "m.pt") if a == "M" else str(small / "data.npz") if a == "D" else a for a in argv]
-    r = subprocess.run([sys.executable, str(REPO / "scripts" / argv[0]), *argv[1:]], cwd=tmp_path,
-                       capture_output=True, text=True, timeout=120)
+    r = run_script(*argv, check=False, cwd=tmp_path, timeout=120)
     assert r.returncode == 2, r.stderr
     assert "usage:" in r.stderr and words in r.stderr, r.stderr
     assert not any(tmp_path.iterdir())

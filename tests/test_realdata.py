@@ -1,29 +1,21 @@
 """Real MNIST from ../shared/data (skipped where it is absent)."""
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
 
-from conftest import REPO, shared_data_or_skip
+from conftest import shared_data_or_skip
+from pipeline import run_script
 
 pytestmark = pytest.mark.realdata
 
 
-def script(name, *args):
-    r = subprocess.run([sys.executable, str(REPO / "scripts" / name), *map(str, args)],
-                       capture_output=True, text=True, timeout=900)
-    assert r.returncode == 0, r.stderr[-3000:]
-    return r
-
-
 def test_short_base_training_on_real_mnist_has_smoothed_risk_below_3_percent(tmp_path):
     root = shared_data_or_skip("MNIST", "raw").parents[1]
-    script("prepare_data.py", "--source", "mnist", "--root", root, "--out", tmp_path / "d.npz")
-    script("train.py", "--data", tmp_path / "d.npz", "--alpha", 0, "--epochs", 1, "--copies", 1,
-           "--out", tmp_path / "m.pt", "--metrics", tmp_path / "m.csv")
-    script("certify.py", "--model", tmp_path / "m.pt", "--data", tmp_path / "d.npz", "--alpha", 0,
-           "--beta", 0, "--n-test", 2000, "--out", tmp_path / "c.csv")
+    run_script("prepare_data.py", "--source", "mnist", "--root", root, "--out", tmp_path / "d.npz")
+    run_script("train.py", "--data", tmp_path / "d.npz", "--alpha", 0, "--epochs", 1, "--copies", 1,
+               "--out", tmp_path / "m.pt", "--metrics", tmp_path / "m.csv")
+    run_script("certify.py", "--model", tmp_path / "m.pt", "--data", tmp_path / "d.npz", "--alpha", 0,
+               "--beta", 0, "--n-test", 2000, "--out", tmp_path / "c.csv")
     df = pd.read_csv(tmp_path / "c.csv")
     risk = 1 - df["correct"].mean()
     assert len(df) == 2000

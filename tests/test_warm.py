@@ -12,6 +12,7 @@ import pytest
 
 from conftest import REPO
 from fakedata import fake_mnist
+from pipeline import run_script
 from rsmooth import warm
 
 PROBE = f"""\
@@ -147,29 +148,21 @@ def test_certify_and_train_give_the_same_bytes_through_the_worker(tmp_path, priv
     fake_mnist(tmp_path / "raw", n_train=120, n_test=20)
     direct = dict(env, RSMOOTH_WARM="0")
 
-    def script(name, *args, environ):
-        r = subprocess.run([sys.executable, str(REPO / "scripts" / name), *map(str, args)],
-                           capture_output=True, text=True, env=environ, timeout=600)
-        assert r.returncode == 0, r.stderr[-3000:]
-        return r
-
-    script("prepare_data.py", "--source", "mnist", "--root", tmp_path / "raw", "--out",
-           tmp_path / "data.npz", environ=direct)
+    run_script("prepare_data.py", "--source", "mnist", "--root", tmp_path / "raw", "--out",
+               tmp_path / "data.npz", env=direct)
     for tag, environ in (("direct", direct), ("warm", env)):
-        script("train.py", "--data", tmp_path / "data.npz", "--alpha", 0.3, "--epochs", 1,
-               "--copies", 2, "--batch-size", 16, "--out", tmp_path / f"{tag}.pt", "--metrics",
-               tmp_path / f"{tag}.metrics.csv", environ=environ)
-        r = script("certify.py", "--model", tmp_path / "direct.pt", "--data", tmp_path / "data.npz",
-                   "--alpha", 0.3, "--beta", 0.4, "--n-votes", 30, "--n-cert", 20, "--out",
-                   tmp_path / f"{tag}.csv", environ=environ)
+        run_script("train.py", "--data", tmp_path / "data.npz", "--alpha", 0.3, "--epochs", 1,
+                   "--copies", 2, "--batch-size", 16, "--out", tmp_path / f"{tag}.pt", "--metrics",
+                   tmp_path / f"{tag}.metrics.csv", env=environ)
+        r = run_script("certify.py", "--model", tmp_path / "direct.pt", "--data",
+                       tmp_path / "data.npz", "--alpha", 0.3, "--beta", 0.4, "--n-votes", 30,
+                       "--n-cert", 20, "--out", tmp_path / f"{tag}.csv", env=environ)
         assert "risk " in r.stdout
     for suffix in (".pt", ".metrics.csv", ".csv"):
         assert (tmp_path / f"direct{suffix}").read_bytes() == (tmp_path / f"warm{suffix}").read_bytes()
     # a bad argument is refused the same way in both
     for environ in (direct, env):
-        r = subprocess.run([sys.executable, str(REPO / "scripts" / "certify.py"), "--model",
-                            tmp_path / "nope.pt", "--data", tmp_path / "data.npz", "--alpha", "0",
-                            "--beta", "0", "--out", tmp_path / "x.csv"],
-                           capture_output=True, text=True, env=environ)
+        r = run_script("certify.py", "--model", tmp_path / "nope.pt", "--data", tmp_path / "data.npz",
+                       "--alpha", 0, "--beta", 0, "--out", tmp_path / "x.csv", check=False, env=environ)
         assert r.returncode == 2 and "no such file" in r.stderr
     assert not (tmp_path / "x.csv").exists()
