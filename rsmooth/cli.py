@@ -83,8 +83,15 @@ def set_threads(threads: int | None) -> int:
     return n
 
 
-def run(main) -> None:
-    """Run ``main()``; turn a ValueError (bad input) into one clear line and exit status 1."""
+def run(main, warm: bool = False) -> None:
+    """Run ``main()``; turn a ValueError (bad input) into one clear line and exit status 1.
+    With ``warm``, first offer the run to a warm worker (:func:`rsmooth.warm.delegate`: under
+    Snakemake the job runs in a process that imported torch already); ``main`` must import
+    torch itself, not the script's top level."""
+    if warm:
+        from . import warm as warm_worker
+
+        warm_worker.delegate()
     try:
         main()
     except ValueError as e:

@@ -1,7 +1,8 @@
 """Start torch scripts in a pre-forked process that has already imported torch.
 
 ``import torch`` alone costs about 2 s on the 2-core machine: 27 to 35% of a default
-certification job. A script that calls :func:`delegate` first thing hands its whole run to a
+certification job. A script that calls :func:`delegate` first thing (``cli.run(main,
+warm=True)`` does) hands its whole run to a
 *warm worker*, a background process that imported torch, numpy, pandas and ``rsmooth`` once and
 forks a fresh child per job. The child takes over the caller's arguments, working directory,
 environment, umask and standard input/output/error (so its output lands in the job's log), runs
@@ -50,7 +51,8 @@ PRELOAD = ("numpy", "pandas", "scipy.special", "tqdm", "torch", "torch.nn.functi
 ENV_PREFIXES = ("PYTHON", "LD_", "OMP_", "MKL_", "OPENBLAS_", "KMP_", "GOMP_", "TORCH", "PYTORCH_",
                 "CUDA_", "NVIDIA_", "MALLOC_", "VIRTUAL_ENV", "CONDA_PREFIX", "SLURM_JOB_ID")
 _HEADER = struct.Struct("!I")
-_SOCKET_PATH_MAX = 107
+_SOCKET_PATH_MAX = 107  # bytes in a Unix socket path on Linux
+_KEY_LEN = 24  # hex digits of a worker key; its socket is "<key>.sock"
 _IN_CHILD = False  # True in a worker's child: delegate() must not delegate again
 
 
@@ -71,7 +73,7 @@ def fingerprint() -> str:
         if k.startswith(ENV_PREFIXES):
             h.update(f"{k}={os.environ[k]}\0".encode())
     h.update(repr(sorted(os.sched_getaffinity(0))).encode())
-    return h.hexdigest()[:24]
+    return h.hexdigest()[:_KEY_LEN]
 
 
 def socket_dir() -> Path:
@@ -79,7 +81,7 @@ def socket_dir() -> Path:
     where $TMPDIR is too deep for a socket path (at most 107 bytes on Linux)."""
     name = f"rsmooth-warm-{os.getuid()}"
     d = Path(tempfile.gettempdir()) / name
-    if len(str(d)) > _SOCKET_PATH_MAX - 30:
+    if len(str(d)) + len(f"/{'k' * _KEY_LEN}.sock") > _SOCKET_PATH_MAX:
         d = Path("/tmp") / name
     d.mkdir(mode=0o700, exist_ok=True)
     st = d.stat()
@@ -172,14 +174,11 @@ def delegate() -> None:
     if _IN_CHILD or os.environ.get("RSMOOTH_WARM") != "1":
         return
     try:
-        s = _worker_connection()
+        s, why = _worker_connection(), "did not start"
     except OSError as e:
-        s = None
-        print(f"warm worker unavailable ({e}); running directly", file=sys.stderr)
-    else:
-        if s is None:
-            print("warm worker did not start; running directly", file=sys.stderr)
+        s, why = None, f"unavailable ({e})"
     if s is None:
+        print(f"warm worker {why}; running directly", file=sys.stderr)
         return
     with s:
         umask = os.umask(0)

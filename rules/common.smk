@@ -110,7 +110,13 @@ def train_args(wc):
 
 # --- cluster sizing (resources of train and certify; used by profiles/slurm) ---
 
-TRAIN_SIZE = {"mnist": 60000, "cifar10": 50000}  # npz: assumed 60,000 when train_images is 0
+# (training, test) images of each source, for sizing jobs before the data exist; an npz is
+# assumed MNIST-sized. Used only where train_images or n_test is 0 (all).
+NOMINAL_SIZE = {"mnist": (60000, 10000), "cifar10": (50000, 10000)}
+
+
+def nominal_size(ds):
+    return NOMINAL_SIZE.get(DATASETS[ds]["source"], NOMINAL_SIZE["mnist"])
 
 
 def cluster_minutes(ds, work, rate):
@@ -123,7 +129,7 @@ def cluster_minutes(ds, work, rate):
 def train_runtime(wc):
     d = DATASETS[wc.dataset]
     t = d["train"]["base" if wc.alpha == "0" else "noisy"]
-    n = t["train_images"] or TRAIN_SIZE.get(d["source"], 60000)
+    n = t["train_images"] or nominal_size(wc.dataset)[0]
     return cluster_minutes(wc.dataset, t["epochs"] * n * t["copies"], "train_samples_per_s")
 
 
@@ -131,7 +137,8 @@ def certify_runtime(wc):
     c = DATASETS[wc.dataset]["certify"]
     radius = (wc.alpha, wc.beta) in certified_pairs(wc.dataset)
     draws = c["n_votes"] + (c["n_cert"] if radius else 0)
-    return cluster_minutes(wc.dataset, (c["n_test"] or 10000) * draws, "evals_per_s")
+    return cluster_minutes(wc.dataset, (c["n_test"] or nominal_size(wc.dataset)[1]) * draws,
+                           "evals_per_s")
 
 
 def job_mem_mb(wc):

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rsmooth import cli, warm  # noqa: E402
+from rsmooth import cli  # noqa: E402
 
 
 def main() -> None:
@@ -80,5 +80,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    warm.delegate()  # under snakemake: run in a worker that imported torch once
-    cli.run(main)
+    cli.run(main, warm=True)  # under snakemake: in a worker that imported torch once
