@@ -44,5 +44,6 @@ rule all:
 onsuccess:
     logger.info(
         f"All results are under {RES}/. One self-contained HTML page with every figure, "
-        f"its caption, the tables and the config used: snakemake --report {RES}/report.html"
+        f"its caption, the tables and the config used: "
+        f"snakemake --report {shlex.quote(os.path.join(RES, 'report.html'))}"
     )

@@ -9,6 +9,12 @@ rule aggregate:
             for a in alphas(wc.dataset)
             for b in betas(wc.dataset)
         ],
+        envs=lambda wc: [
+            cert_path(wc.dataset, a, b, s)[: -len(".csv")] + ".env.csv"
+            for s in SEEDS
+            for a in alphas(wc.dataset)
+            for b in betas(wc.dataset)
+        ],
         metrics=lambda wc: [
             f"{RES}/{wc.dataset}/models/alpha{a}_seed{s}.metrics.csv"
             for s in SEEDS
@@ -39,32 +45,53 @@ rule aggregate:
             category="{dataset}",
             labels={"table": "alpha_star across seeds"},
         ),
+        environments=report(
+            f"{RES}/{{dataset}}/environments.csv",
+            caption="../report/environments.rst",
+            category="{dataset}",
+            labels={"table": "environments"},
+        ),
     params:
-        script=f"{SCRIPTS}/aggregate.py",
-        radii=lambda wc: " ".join(map(str, DATASETS[wc.dataset]["analysis"]["radii"])),
-        window=lambda wc: DATASETS[wc.dataset]["analysis"]["savgol_window"],
-        order=lambda wc: DATASETS[wc.dataset]["analysis"]["savgol_order"],
+        args=lambda wc: cli_args(
+            {
+                "radii": DATASETS[wc.dataset]["analysis"]["radii"],
+                "savgol_window": DATASETS[wc.dataset]["analysis"]["savgol_window"],
+                "savgol_order": DATASETS[wc.dataset]["analysis"]["savgol_order"],
+            }
+        ),
     log:
         f"{RES}/logs/aggregate/{{dataset}}.log",
     conda:
         "../envs/pipeline.yaml"
     shell:
-        "python {params.script} --dataset {wildcards.dataset} --certs {input.certs}"
-        " --metrics {input.metrics} --radii {params.radii} --savgol-window {params.window}"
-        " --savgol-order {params.order} --risk {output.risk} --alpha-star {output.alpha_star}"
-        " --seeds-summary {output.seeds} --alpha-star-summary {output.star_seeds}"
-        " > {log} 2>&1"
+        script(
+            "aggregate",
+            "--dataset {wildcards.dataset} --certs {input.certs:q}"
+            " --envs {input.envs:q} --metrics {input.metrics:q} {params.args}"
+            " --risk {output.risk:q} --alpha-star {output.alpha_star:q}"
+            " --seeds-summary {output.seeds:q} --alpha-star-summary {output.star_seeds:q}"
+            " --environments {output.environments:q} > {log:q} 2>&1",
+        )
+
+
+# The record of the run's settings. Execution-only keys (warm_worker) are left out, so
+# switching them reruns nothing; the record reaches the script through the environment, not
+# params, so that a changed setting is reported by its short digest, not the whole config.
+CONFIG_RECORD = json.dumps(config_record(config), sort_keys=True)
+os.environ.update(RSMOOTH_CONFIG_RECORD=CONFIG_RECORD)
 
 
 rule config_used:
     output:
         report(f"{RES}/config_used.yaml", caption="../report/table.rst", category="config"),
     params:
-        script=f"{SCRIPTS}/write_config.py",
-        config=lambda wc: json.dumps(config, sort_keys=True),
+        record=provenance.text_digest(CONFIG_RECORD),
     log:
         f"{RES}/logs/config_used.log",
     conda:
         "../envs/pipeline.yaml"
     shell:
-        "python {params.script} --config {params.config:q} --out {output} > {log} 2>&1"
+        script(
+            "write_config",
+            "--out {output:q} > {log:q} 2>&1",
+        )

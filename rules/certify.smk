@@ -1,4 +1,5 @@
-# Stage 3: smoothed predictions and certified radii per (alpha, beta, seed).
+# Stage 3: smoothed predictions and certified radii per (alpha, beta, seed), and a one-row
+# sidecar with the environment that computed them (versions, device, CPU ISA, threads).
 
 
 rule certify:
@@ -6,12 +7,13 @@ rule certify:
         data=f"{RES}/{{dataset}}/data.npz",
         model=f"{RES}/{{dataset}}/models/alpha{{alpha}}_seed{{seed}}.pt",
     output:
-        f"{RES}/{{dataset}}/certify/alpha{{alpha}}_beta{{beta}}_seed{{seed}}.csv",
+        table=f"{RES}/{{dataset}}/certify/alpha{{alpha}}_beta{{beta}}_seed{{seed}}.csv",
+        env=f"{RES}/{{dataset}}/certify/alpha{{alpha}}_beta{{beta}}_seed{{seed}}.env.csv",
     params:
-        script=f"{SCRIPTS}/certify.py",
         args=certify_args,
         arch=lambda wc: DATASETS[wc.dataset]["arch"],
         device=config["device"],
+        torch_threads=torch_threads(),
     threads: lambda wc: job_threads()
     resources:
         runtime=certify_runtime,
@@ -23,6 +25,11 @@ rule certify:
     conda:
         "../envs/pipeline.yaml"
     shell:
-        "python {params.script} --model {input.model} --data {input.data} --arch {params.arch}"
-        " --alpha {wildcards.alpha} --beta {wildcards.beta} --seed {wildcards.seed} {params.args}"
-        " --device {params.device} --threads {threads} --out {output} > {log} 2>&1"
+        script(
+            "certify",
+            "--model {input.model:q} --data {input.data:q}"
+            " --arch {params.arch} --alpha {wildcards.alpha} --beta {wildcards.beta}"
+            " --seed {wildcards.seed} {params.args} --device {params.device:q}"
+            " --threads {params.torch_threads} --out {output.table:q} --env {output.env:q}"
+            " > {log:q} 2>&1",
+        )

@@ -1,12 +1,22 @@
-# Helpers shared by the rules: config validation, grids, paths and command-line arguments.
+# Helpers shared by the rules: config validation, grids, paths, command-line arguments and
+# provenance (the content fingerprints that make results follow their code and data).
 import json
 import math
 import os
+import shlex
 import sys
 
 sys.path.insert(0, workflow.basedir)
 
-from rsmooth.config import ConfigError, fmt, grid, radius_pairs, validate_config  # noqa: E402
+from rsmooth import provenance  # noqa: E402
+from rsmooth.config import (  # noqa: E402
+    ConfigError,
+    config_record,
+    fmt,
+    grid,
+    radius_pairs,
+    validate_config,
+)
 
 try:
     config.update(validate_config(config))
@@ -17,10 +27,24 @@ RES = config["results"]
 SCRIPTS = f"{workflow.basedir}/scripts"
 DATASETS = {k: v for k, v in config["datasets"].items() if v["enabled"]}
 SEEDS = config["seeds"]
-# Training and certification scripts hand their run to a worker that imported torch once
-# (rsmooth/warm.py). Jobs inherit this variable (cluster jobs re-read this file and set it),
-# so switching warm_worker changes no rule's code or params: nothing reruns. Same outputs.
+# Training and certification scripts may hand their run to a worker that imported torch once
+# (rsmooth/warm.py, off by default). Jobs inherit this variable (cluster jobs re-read this file
+# and set it), so switching warm_worker changes no rule's code or params: nothing reruns.
 os.environ.update(RSMOOTH_WARM="1" if config["warm_worker"] else "0")
+
+
+def script(stage, args):
+    """The shell command that runs scripts/STAGE.py with ``args``, ending in a comment with
+    the content fingerprint of that script and of the rsmooth modules it imports. Snakemake
+    records each rule's command text (its "code" rerun trigger), so editing that code reruns
+    exactly the jobs that run it and what depends on them, and `snakemake --list-changes code`
+    lists their outputs; a touch, a checkout of the same content or a new clone (in any
+    folder: the scripts' folder comes from $RSMOOTH_SCRIPTS, not the text) changes nothing."""
+    digest = provenance.code_fingerprint(f"{SCRIPTS}/{stage}.py")
+    return f'python "$RSMOOTH_SCRIPTS/{stage}.py" {args}  # code {digest}'
+
+
+os.environ.update(RSMOOTH_SCRIPTS=SCRIPTS)
 
 
 wildcard_constraints:
@@ -30,12 +54,24 @@ wildcard_constraints:
     seed="[0-9]+",
 
 
+def torch_threads():
+    """Torch threads of every training and certification job: threads_per_job, whatever
+    --cores is, so that the same config gives the same bits (the thread count changes the
+    order of float reductions). Recorded in each job's environment sidecar."""
+    return config["threads_per_job"]
+
+
 def job_threads():
-    """Threads for a heavy job: threads_per_job, or all the cores snakemake was given (so on
-    one machine heavy jobs run one after another, each using every core)."""
-    return config["threads_per_job"] or workflow.cores
-
-
+    """Cores a heavy job reserves in Snakemake's scheduler. On a cluster: threads_per_job (the
+    CPUs each job asks for). Locally: enough that no more heavy jobs run at once than the
+    machine's CPUs hold at threads_per_job each, since --cores may exceed the real cores (the
+    README's --cores 8 on a 2-core machine runs them one after another)."""
+    t = torch_threads()
+    if not workflow.local_exec:
+        return t
+    cores = workflow.cores or t
+    at_once = max(1, min(cores, len(os.sched_getaffinity(0))) // t)
+    return max(t, -(-cores // at_once))
 def alphas(ds):
     return [fmt(a) for a in grid(DATASETS[ds]["alphas"])]
 
@@ -45,8 +81,8 @@ def betas(ds):
 
 
 def cli_args(options, skip=()):
-    """A dict of options as command-line arguments: {"n_votes": 100} -> "--n-votes 100";
-    booleans become --flag / --no-flag."""
+    """A dict of options as shell-quoted command-line arguments: {"n_votes": 100} ->
+    "--n-votes 100"; booleans become --flag / --no-flag; a list gives several values."""
     out = []
     for k, v in options.items():
         if k in skip or v is None:
@@ -54,9 +90,23 @@ def cli_args(options, skip=()):
         name = k.replace("_", "-")
         if isinstance(v, bool):
             out.append(f"--{name}" if v else f"--no-{name}")
+        elif isinstance(v, (list, tuple)):
+            out.append(f"--{name} " + " ".join(shlex.quote(str(x)) for x in v))
         else:
-            out.append(f"--{name} {v}")
+            out.append(f"--{name} {shlex.quote(str(v))}")
     return " ".join(out)
+
+
+def quoted(paths):
+    """Paths as one shell-quoted string of arguments."""
+    return " ".join(shlex.quote(str(p)) for p in paths)
+
+
+def data_fingerprint(wc):
+    """Content fingerprint of the files data preparation reads for this dataset (raw MNIST,
+    CIFAR-10 batches or .npz; published md5 sums for files not downloaded yet)."""
+    d = DATASETS[wc.dataset]
+    return provenance.data_fingerprint(d["source"], config["data_root"], d["path"])
 
 
 def model_path(ds, alpha, seed):
@@ -167,7 +217,7 @@ def figure_inputs(wc):
 def figure_source(wc, input):
     """The figure script's input argument."""
     flag = {"certified": "--certs", "alpha_star": "--alpha-star"}.get(wc.figure, "--risk")
-    return f"{flag} {' '.join(input)}"
+    return f"{flag} {quoted(input)}"
 
 
 # --- the synthetic experiment (rules/synthetic.smk) ---
@@ -185,10 +235,10 @@ def synthetic_sample_args(wc_or_part):
     args = {"seed": p["seed"], "r": p["r"], "side": s["side"], "tries": s["tries"], "wrap": s["wrap"]}
     if part != "figure3":
         args["samples"] = p["samples"]
-    out = cli_args(args) + " --zetas " + " ".join(map(str, p["zetas"]))
+    args["zetas"] = p["zetas"]
     if part == "figure4":
-        out += " --betas " + " ".join(fmt(b) for b in p["betas"])
-    return out
+        args["betas"] = [fmt(b) for b in p["betas"]]
+    return cli_args(args)
 
 
 def synthetic_targets():

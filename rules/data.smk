@@ -1,18 +1,21 @@
-# Stage 1: fetch each dataset once (torchvision or .npz) and cache it as uint8 arrays.
+# Stage 1: fetch each dataset once (torchvision or .npz) and cache it as uint8 arrays, with a
+# record of the files it was built from (path, bytes, md5). params.data is the content
+# fingerprint of those files: replacing one reruns the cache and everything downstream.
 
 
 rule prepare_data:
     output:
-        f"{RES}/{{dataset}}/data.npz",
+        cache=f"{RES}/{{dataset}}/data.npz",
+        sources=f"{RES}/{{dataset}}/data.sources.csv",
     params:
-        script=f"{SCRIPTS}/prepare_data.py",
+        data=data_fingerprint,
         args=lambda wc: cli_args(
             {
                 "source": DATASETS[wc.dataset]["source"],
                 "root": config["data_root"],
                 "path": DATASETS[wc.dataset]["path"],
                 "num_classes": DATASETS[wc.dataset]["num_classes"],
-                "classes": " ".join(map(str, DATASETS[wc.dataset]["classes"] or [])) or None,
+                "classes": DATASETS[wc.dataset]["classes"],
             }
         ),
     log:
@@ -20,4 +23,8 @@ rule prepare_data:
     conda:
         "../envs/pipeline.yaml"
     shell:
-        "python {params.script} {params.args} --out {output} > {log} 2>&1"
+        script(
+            "prepare_data",
+            "{params.args} --out {output.cache:q}"
+            " --sources {output.sources:q} > {log:q} 2>&1",
+        )

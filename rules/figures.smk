@@ -15,7 +15,6 @@ rule figure:
     wildcard_constraints:
         figure="risk_curves|heatmap|certified|alpha_star",
     params:
-        script=f"{SCRIPTS}/figures.py",
         options=figure_options,
         source=figure_source,
         stem=lambda wc, output: output.png[: -len(".png")],
@@ -24,5 +23,8 @@ rule figure:
     conda:
         "../envs/pipeline.yaml"
     shell:
-        "python {params.script} {wildcards.figure} {params.source} --options {params.options:q}"
-        " --out {params.stem} > {log} 2>&1"
+        script(
+            "figures",
+            "{wildcards.figure} {params.source}"
+            " --options {params.options:q} --out {params.stem:q} > {log:q} 2>&1",
+        )

@@ -9,14 +9,16 @@ rule synthetic_sample:
     wildcard_constraints:
         set="figure4|heatmap",
     params:
-        script=f"{SCRIPTS}/synthetic.py",
         args=synthetic_sample_args,
     log:
         f"{RES}/logs/synthetic/{{set}}_sample.log",
     conda:
         "../envs/pipeline.yaml"
     shell:
-        "python {params.script} sample {params.args} --out {output} > {log} 2>&1"
+        script(
+            "synthetic",
+            "sample {params.args} --out {output:q} > {log:q} 2>&1",
+        )
 
 
 rule synthetic_curves:
@@ -27,15 +29,17 @@ rule synthetic_curves:
     wildcard_constraints:
         set="figure4|heatmap",
     params:
-        script=f"{SCRIPTS}/synthetic.py",
         alphas=lambda wc: " ".join(synthetic_grid(wc.set, "alphas")),
     log:
         f"{RES}/logs/synthetic/{{set}}_curves_beta{{beta}}.log",
     conda:
         "../envs/pipeline.yaml"
     shell:
-        "python {params.script} curves --images {input} --beta {wildcards.beta}"
-        " --alphas {params.alphas} --out {output} > {log} 2>&1"
+        script(
+            "synthetic",
+            "curves --images {input:q} --beta {wildcards.beta}"
+            " --alphas {params.alphas} --out {output:q} > {log:q} 2>&1",
+        )
 
 
 rule synthetic_aggregate:
@@ -50,14 +54,16 @@ rule synthetic_aggregate:
     wildcard_constraints:
         set="figure4|heatmap",
     params:
-        script=f"{SCRIPTS}/synthetic.py",
     log:
         f"{RES}/logs/synthetic/{{set}}_aggregate.log",
     conda:
         "../envs/pipeline.yaml"
     shell:
-        "python {params.script} aggregate --curves {input} --out {output.curves}"
-        " --helps {output.helps} > {log} 2>&1"
+        script(
+            "synthetic",
+            "aggregate --curves {input:q} --out {output.curves:q}"
+            " --helps {output.helps:q} > {log:q} 2>&1",
+        )
 
 
 rule synthetic_figure:
@@ -74,7 +80,6 @@ rule synthetic_figure:
     wildcard_constraints:
         set="figure4|heatmap",
     params:
-        script=f"{SCRIPTS}/synthetic.py",
         args=lambda wc: (
             "--window {savgol_window} --order {savgol_order}".format(**config["synthetic"]["figure4"])
             if wc.set == "figure4"
@@ -86,8 +91,11 @@ rule synthetic_figure:
     conda:
         "../envs/pipeline.yaml"
     shell:
-        "python {params.script} {wildcards.set} --curves {input} {params.args}"
-        " --out {params.stem} > {log} 2>&1"
+        script(
+            "synthetic",
+            "{wildcards.set} --curves {input:q} {params.args}"
+            " --out {params.stem:q} > {log:q} 2>&1",
+        )
 
 
 rule synthetic_figure3:
@@ -100,7 +108,6 @@ rule synthetic_figure3:
         ),
         pdf=f"{RES}/synthetic/figures/figure3.pdf",
     params:
-        script=f"{SCRIPTS}/synthetic.py",
         args=lambda wc: synthetic_sample_args("figure3"),
         stem=lambda wc, output: output.png[: -len(".png")],
     log:
@@ -108,4 +115,7 @@ rule synthetic_figure3:
     conda:
         "../envs/pipeline.yaml"
     shell:
-        "python {params.script} figure3 {params.args} --out {params.stem} > {log} 2>&1"
+        script(
+            "synthetic",
+            "figure3 {params.args} --out {params.stem:q} > {log:q} 2>&1",
+        )

@@ -1,5 +1,7 @@
 # Stage 2: one base classifier per (alpha, seed). alpha = 0 is h_0, trained without noise;
 # alpha > 0 fine-tunes h_0 on x + N(0, alpha^2 I) (or trains from scratch: train.from_base).
+# The metrics table records the environment (versions, device, CPU ISA, threads) with the
+# accuracy; torch uses threads_per_job threads whatever --cores is.
 
 
 rule train:
@@ -10,11 +12,11 @@ rule train:
         model=f"{RES}/{{dataset}}/models/alpha{{alpha}}_seed{{seed}}.pt",
         metrics=f"{RES}/{{dataset}}/models/alpha{{alpha}}_seed{{seed}}.metrics.csv",
     params:
-        script=f"{SCRIPTS}/train.py",
         args=train_args,
         arch=lambda wc: DATASETS[wc.dataset]["arch"],
-        init=lambda wc, input: f"--init {input.init}" if input.init else "",
+        init=lambda wc, input: f"--init {quoted([input.init])}" if input.init else "",
         device=config["device"],
+        torch_threads=torch_threads(),
         checkpoint=lambda wc: f"{RES}/{wc.dataset}/models/.alpha{wc.alpha}_seed{wc.seed}.ckpt",
     threads: lambda wc: job_threads()
     resources:
@@ -27,7 +29,11 @@ rule train:
     conda:
         "../envs/pipeline.yaml"
     shell:
-        "python {params.script} --data {input.data} --arch {params.arch} --alpha {wildcards.alpha}"
-        " --seed {wildcards.seed} {params.init} {params.args} --device {params.device}"
-        " --threads {threads} --checkpoint {params.checkpoint}"
-        " --out {output.model} --metrics {output.metrics} > {log} 2>&1"
+        script(
+            "train",
+            "--data {input.data:q} --arch {params.arch}"
+            " --alpha {wildcards.alpha} --seed {wildcards.seed} {params.init} {params.args}"
+            " --device {params.device:q} --threads {params.torch_threads}"
+            " --checkpoint {params.checkpoint:q} --out {output.model:q}"
+            " --metrics {output.metrics:q} > {log:q} 2>&1",
+        )

@@ -20,9 +20,17 @@ def main() -> None:
     p.add_argument("--num-classes", type=cli.positive_int, help="npz: number of classes (default: max label + 1)")
     p.add_argument("--classes", type=int, nargs="+", help="keep only these classes, relabelled 0..k-1")
     p.add_argument("--out", required=True, type=Path, help="the cache .npz to write")
+    p.add_argument("--sources", type=Path, help="CSV to write: the files read, their bytes and md5")
     a = p.parse_args()
+    import pandas as pd
+
+    from rsmooth import io, provenance
+
     arrays = data.fetch(a.source, a.root, a.path, a.num_classes, a.classes)
     data.save_cache(arrays, a.out)
+    if a.sources is not None:  # what the cache was built from (files downloaded just now included)
+        records = [r for r in provenance.source_records(a.source, a.root, a.path) if r["present"]]
+        io.write_csv(pd.DataFrame(records, columns=["file", "bytes", "md5"]), a.sources)
     print(f"{a.out}: train {arrays.x_train.shape}, test {arrays.x_test.shape}, "
           f"{arrays.num_classes} classes")
 

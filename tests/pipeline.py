@@ -36,13 +36,13 @@ def tiny_mnist(**over) -> dict:
 
 
 def snakemake(workdir: Path, *args: str, config: dict | None = None, check: bool = True,
-              timeout: int = 600, cores: str | None = "2", env: dict | None = None
-              ) -> subprocess.CompletedProcess:
-    """Run the real Snakefile in ``workdir`` (writing ``config`` there first); ``cores=None``
-    leaves the cores to a profile."""
+              timeout: int = 600, cores: str | None = "2", env: dict | None = None,
+              snakefile: Path = REPO / "Snakefile") -> subprocess.CompletedProcess:
+    """Run the real Snakefile (or a copy's) in ``workdir``, writing ``config`` there first;
+    ``cores=None`` leaves the cores to a profile."""
     if config is not None:
-        (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"),
+        (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(snakefile),
            *(["--cores", cores] if cores else []), *args]
     r = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
     if check and r.returncode != 0:
@@ -60,11 +60,14 @@ def run_script(name: str, *args, check: bool = True, env: dict | None = None,
     return r
 
 
-def planned_jobs(workdir: Path) -> dict[str, int]:
-    """{rule: count} of what a dry run would execute (empty: nothing to do)."""
-    r = snakemake(workdir, "-n", "--quiet", "rules")
+def planned_jobs(workdir: Path, output: str | None = None) -> dict[str, int]:
+    """{rule: count} of what a dry run would execute (empty: nothing to do); ``output``: the
+    text of a dry run made already (``-n --quiet rules``), else one is made."""
+    if output is None:
+        r = snakemake(workdir, "-n", "--quiet", "rules")
+        output = r.stdout + r.stderr
     out = {}
-    for line in (r.stdout + r.stderr).splitlines():
+    for line in output.splitlines():
         parts = line.split()
         if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("total", "job"):
             out[parts[0]] = int(parts[1])

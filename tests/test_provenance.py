@@ -1,0 +1,211 @@
+"""Results follow their code, data and environment (issue 14): content fingerprints, rerun
+plans after edits, the environment record, and paths with spaces and non-ASCII characters."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import REPO, shared_data_or_skip
+from fakedata import fake_mnist
+from pipeline import planned_jobs, run_script, snakemake, tiny_config, tiny_mnist
+from rsmooth import provenance
+
+WORKFLOW = ("Snakefile", "rules", "scripts", "rsmooth", "schemas", "report", "envs", "config.yaml")
+
+
+# --- unit: fingerprints -----------------------------------------------------------------------
+
+def test_code_files_follow_the_imports_of_each_script():
+    names = lambda s: {f"{f.parent.name}/{f.name}" for f in provenance.code_files(REPO / "scripts" / s)}
+    assert "rsmooth/core.py" in names("certify.py")
+    assert "rsmooth/core.py" not in names("train.py")  # training does not use the smoothing math
+    assert {"scripts/train.py", "rsmooth/training.py", "rsmooth/models.py", "rsmooth/data.py",
+            "rsmooth/io.py", "rsmooth/seeding.py"} <= names("train.py")
+    assert "rsmooth/core.py" in names("aggregate.py")  # through analysis.py, imported in a function
+
+
+def test_code_fingerprint_follows_content_not_time_or_place(tmp_path):
+    copy = tmp_path / "clone"
+    for item in ("scripts", "rsmooth"):
+        shutil.copytree(REPO / item, copy / item, ignore=shutil.ignore_patterns("__pycache__"))
+    theirs = provenance.code_fingerprint(REPO / "scripts" / "certify.py")
+    # the copy's modules are found beside its own scripts only if the package is the copy's;
+    # content, not place, decides: the same bytes elsewhere give the same digest
+    digest = lambda p: provenance._digest(f"{f.parent.name}/{f.name}\0".encode() + f.read_bytes()
+                                          for f in [p] + provenance.code_files(p)[1:])
+    assert digest(copy / "scripts" / "certify.py") == theirs
+    os.utime(REPO / "rsmooth" / "core.py")  # a touch
+    assert provenance.code_fingerprint(REPO / "scripts" / "certify.py") == theirs
+
+
+def test_data_fingerprint_follows_the_bytes_of_the_files(tmp_path):
+    fake_mnist(tmp_path, n_train=20, n_test=10)
+    first = provenance.data_fingerprint("mnist", tmp_path)
+    f = tmp_path / "MNIST" / "raw" / "t10k-labels-idx1-ubyte"
+    os.utime(f, (0, 0))
+    assert provenance.data_fingerprint("mnist", tmp_path) == first
+    b = bytearray(f.read_bytes())
+    b[-1] ^= 1
+    f.write_bytes(bytes(b))
+    assert provenance.data_fingerprint("mnist", tmp_path) != first
+    npz = tmp_path / "d.npz"
+    npz.write_bytes(b"one")
+    one = provenance.data_fingerprint("npz", tmp_path, npz)
+    npz.write_bytes(b"two")
+    assert provenance.data_fingerprint("npz", tmp_path, npz) != one
+
+
+@pytest.mark.realdata
+def test_genuine_mnist_has_the_fingerprint_of_a_download_to_come(tmp_path):
+    root = shared_data_or_skip("MNIST").parent
+    # absent files stand in with their published md5: downloading the genuine ones reruns nothing
+    assert provenance.data_fingerprint("mnist", root) == provenance.data_fingerprint("mnist", tmp_path)
+
+
+def test_environment_records_versions_isa_threads_and_an_id_that_ignores_the_cpu_model():
+    env = provenance.environment("cpu", 3)
+    assert env["threads"] == 3 and env["device"] == "cpu" and env["cpu_isa"]
+    import torch
+
+    assert env["torch"] == torch.__version__
+    other = dict(env, cpu_model="another model")
+    assert provenance.environment_id(other) == env["env_id"]
+    assert provenance.environment_id(dict(env, threads=4)) != env["env_id"]
+    assert provenance.environment_id(dict(env, cpu_isa="AVX2")) != env["env_id"]
+
+
+def test_environment_table_counts_jobs_per_environment():
+    a = provenance.environment("cpu", 1)
+    b = dict(a, cpu_isa="AVX2")
+    b["env_id"] = provenance.environment_id(b)
+    jobs = pd.DataFrame([a, a, b]).assign(role="certify")
+    t = provenance.environment_table(jobs, pd.DataFrame([a]).assign(role="train"))
+    assert sorted(zip(t["role"], t["env_id"], t["jobs"])) == sorted(
+        [("certify", a["env_id"], 2), ("certify", b["env_id"], 1), ("train", a["env_id"], 1)])
+
+
+# --- the pipeline: what reruns after which change ----------------------------------------------
+
+@pytest.fixture
+def clone(tiny_run, tmp_path):
+    """A copy of the workflow (as a fresh clone has it) that the tests may edit freely."""
+    dst = tmp_path / "clone"
+    dst.mkdir()
+    for item in WORKFLOW:
+        src = REPO / item
+        if src.is_dir():
+            shutil.copytree(src, dst / item, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dst / item)
+    return dst
+
+
+def plan(workdir: Path, clone: Path, *args: str) -> dict:
+    r = snakemake(workdir, "-n", "--quiet", "rules", *args, snakefile=clone / "Snakefile")
+    return planned_jobs(workdir, output=r.stdout + r.stderr)
+
+
+
+
+@pytest.mark.e2e
+def test_a_new_clone_and_a_touch_of_every_source_plan_nothing(tiny_run, clone):
+    assert plan(tiny_run, clone) == {}
+    for f in clone.rglob("*"):
+        if f.is_file():
+            os.utime(f)
+    assert plan(tiny_run, clone) == {}
+
+
+@pytest.mark.e2e
+def test_editing_the_smoothing_math_plans_certification_and_what_follows(tiny_run, clone):
+    core = clone / "rsmooth" / "core.py"
+    original = core.read_bytes()
+    core.write_bytes(original + b"\n\ndef _appended():\n    return None\n")
+    assert plan(tiny_run, clone) == {"certify": 9, "aggregate": 1, "figure": 4, "all": 1}
+    r = snakemake(tiny_run, "--list-changes", "code", snakefile=clone / "Snakefile")
+    changed = {Path(line).name for line in r.stdout.split()}
+    assert {f"alpha{a}_beta{b}_seed0.csv" for a in ("0", "0.25", "0.5") for b in ("0", "0.25", "0.5")} <= changed
+    assert not any(name.endswith(".pt") for name in changed)  # training does not use core.py
+    core.write_bytes(original)  # restoring the content restores the plan
+    assert plan(tiny_run, clone) == {}
+
+
+@pytest.mark.e2e
+def test_editing_the_training_code_plans_training_and_everything_downstream(tiny_run, clone):
+    f = clone / "rsmooth" / "training.py"
+    f.write_text(f.read_text() + "\n# an edit\n")
+    assert plan(tiny_run, clone) == {"train": 3, "certify": 9, "aggregate": 1, "figure": 4, "all": 1}
+
+
+@pytest.mark.e2e
+def test_replacing_a_raw_data_file_plans_data_preparation_and_everything_after(tiny_run):
+    f = tiny_run / "data" / "MNIST" / "raw" / "t10k-labels-idx1-ubyte"
+    original = f.read_bytes()
+    try:
+        f.write_bytes(original[:-1] + bytes([(original[-1] + 1) % 10]))
+        assert planned_jobs(tiny_run) == {"prepare_data": 1, "train": 3, "certify": 9,
+                                          "aggregate": 1, "figure": 4, "all": 1}
+    finally:
+        f.write_bytes(original)
+    assert planned_jobs(tiny_run) == {}
+
+
+@pytest.mark.e2e
+def test_execution_settings_and_coerced_values_from_the_command_line_rerun_nothing(tiny_run):
+    for extra in (["warm_worker=True"], ["warm_worker=false"], ["seeds=[0]"], ["threads_per_job=2"]):
+        r = snakemake(tiny_run, "-n", "--quiet", "rules", "--config", *extra)
+        assert planned_jobs(tiny_run, output=r.stdout + r.stderr) == {}, extra
+    r = snakemake(tiny_run, "-n", "--quiet", "rules", "--cores", "1")
+    assert planned_jobs(tiny_run, output=r.stdout + r.stderr) == {}
+
+
+@pytest.mark.e2e
+def test_every_model_and_table_records_its_environment(tiny_run):
+    res = tiny_run / "results" / "mnist"
+    envs = pd.read_csv(res / "environments.csv")
+    assert set(envs["role"]) == {"train", "certify"}
+    assert envs.groupby("role")["jobs"].sum().to_dict() == {"train": 3, "certify": 9}
+    assert (envs["threads"] == 2).all()  # threads_per_job, whatever --cores was
+    risk = pd.read_csv(res / "risk.csv")
+    assert risk["train_env"].nunique() == 1 and risk["certify_env"].nunique() == 1
+    sources = pd.read_csv(res / "data.sources.csv")
+    assert sorted(Path(f).name for f in sources["file"]) == sorted(provenance.MNIST_RAW_MD5)
+    assert all(len(m) == 32 for m in sources["md5"])
+
+
+def test_the_thread_count_and_not_the_cpus_decides_the_bits(tmp_path):
+    """The same job on 1 CPU and on every CPU writes the same bytes when --threads is the same."""
+    if not shutil.which("taskset") or len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs taskset and two CPUs")
+    fake_mnist(tmp_path / "raw", n_train=120, n_test=10)
+    run_script("prepare_data.py", "--source", "mnist", "--root", tmp_path / "raw", "--out", tmp_path / "d.npz")
+    outs = []
+    for tag, prefix in (("one", ["taskset", "-c", "0"]), ("all", [])):
+        out = tmp_path / f"{tag}.pt"
+        subprocess.run([*prefix, sys.executable, str(REPO / "scripts" / "train.py"), "--data",
+                        str(tmp_path / "d.npz"), "--alpha", "0.3", "--epochs", "1", "--copies", "2",
+                        "--batch-size", "16", "--threads", "2", "--out", str(out), "--metrics",
+                        str(tmp_path / f"{tag}.csv")], check=True, capture_output=True)
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    assert pd.read_csv(tmp_path / "one.csv")["threads"].item() == 2
+
+
+@pytest.mark.e2e
+def test_paths_with_spaces_and_non_ascii_characters_work_end_to_end(tmp_path):
+    wd = tmp_path / "work dir é"
+    wd.mkdir()
+    fake_mnist(wd / "da ta ü", n_train=120, n_test=12)
+    cfg = tiny_config(mnist=tiny_mnist(alphas=[0, 0.5], betas=[0, 0.5],
+                                       certify={"n_test": 12, "n_votes": 10, "n_cert": 10}))
+    cfg.update(results="res ults ü", data_root="da ta ü")
+    snakemake(wd, config=cfg)
+    res = wd / "res ults ü" / "mnist"
+    assert len(pd.read_csv(res / "risk.csv")) == 4
+    assert (res / "figures" / "risk_curves.png").exists()
+    assert sorted(p.name for p in wd.iterdir()) == [".snakemake", "config.yaml", "da ta ü", "res ults ü"]
+    assert planned_jobs(wd) == {}
