@@ -6,8 +6,59 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-PER_IMAGE_COLUMNS = ["index", "label", "vote", "count_top", "count_second", "n_evals",
-                     "count_cert", "p_lower", "radius", "abstain", "correct"]
+from .io import PER_IMAGE_COLUMNS  # noqa: F401  (defined beside the writers)
+
+
+def read_table(path, columns: list[str]) -> pd.DataFrame:
+    """A CSV the pipeline wrote, checked: readable, not empty, with ``columns``, none of them
+    empty. A ValueError names the file and the problem (a truncated file fails here)."""
+    try:
+        df = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path}: not a readable CSV table ({type(e).__name__}: "
+                         f"{str(e).strip().splitlines()[-1] if str(e).strip() else 'empty'})") from None
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {missing}")
+    if df.empty:
+        raise ValueError(f"{path}: the table has no rows")
+    holes = [c for c in columns if df[c].isna().any()]
+    if holes:
+        raise ValueError(f"{path}: empty values in column(s) {holes} (a truncated file?)")
+    return df
+
+
+# Columns of a certification table that are never empty (p_lower and radius may be).
+_REQUIRED = ["alpha", "beta", "seed", "index", "label", "vote", "count_top", "count_second",
+             "n_evals", "count_cert", "abstain", "correct"]
+
+
+def read_certification(path) -> pd.DataFrame:
+    """One per-image certification table, checked (see :func:`read_table`): every column,
+    one (alpha, beta, seed), image indices without repeats."""
+    df = read_table(path, _REQUIRED)
+    missing = [c for c in PER_IMAGE_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {missing}")
+    for c in ("alpha", "beta", "seed"):
+        if df[c].nunique() != 1:
+            raise ValueError(f"{path}: column {c} holds several values; one job per table")
+    if df["index"].duplicated().any():
+        raise ValueError(f"{path}: repeated image indices")
+    return df
+
+
+def check_same_images(tables: dict) -> None:
+    """Within a seed every certification table must cover the same test images (the pairing of
+    alphas and betas rests on it); a ValueError names the first table that differs."""
+    first: dict = {}
+    for path, df in tables.items():
+        seed, idx = int(df["seed"].iloc[0]), df["index"].to_numpy()
+        if seed not in first:
+            first[seed] = (path, idx)
+        elif not np.array_equal(np.sort(first[seed][1]), np.sort(idx)):
+            raise ValueError(f"{path}: covers {len(idx)} test images where {first[seed][0]} covers "
+                             f"{len(first[seed][1])} (a truncated or stale table?)")
 
 
 def summarize(per_image: pd.DataFrame, radii: list[float], level: float = 0.95) -> dict:

@@ -3,6 +3,7 @@ with a usage message, thread setup, and a uniform way to fail with a clear error
 from __future__ import annotations
 
 import argparse
+import errno
 import math
 import os
 import sys
@@ -71,23 +72,44 @@ def keep_freed_memory() -> bool:
 
 
 def set_threads(threads: int | None) -> int:
-    """Use ``threads`` torch threads, at most the CPUs this process may run on (snakemake may
-    grant a job more threads than the machine has cores; oversubscribing slows torch down),
-    and keep freed memory for reuse (:func:`keep_freed_memory`)."""
+    """Use exactly ``threads`` torch threads (0 or None: every CPU this process may run on),
+    and keep freed memory for reuse (:func:`keep_freed_memory`).
+
+    The count is not capped at the CPUs available: the number of threads changes the order of
+    float reductions and so a trained model's bits, and a job must compute the same bits
+    whether it got 1 core or 8. More threads than CPUs only costs speed; the log says so."""
     import torch
 
     keep_freed_memory()
     cpus = len(os.sched_getaffinity(0))
-    n = min(threads, cpus) if threads else cpus
+    n = threads or cpus
     torch.set_num_threads(n)
+    if n > cpus:
+        print(f"note: {n} torch threads on {cpus} CPU(s): same results, slower", file=sys.stderr)
     return n
 
 
+# errno values a user can act on, with the words that say what happened
+_OS_ERRORS = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk quota exceeded",
+              errno.EACCES: "permission denied", errno.EPERM: "operation not permitted",
+              errno.EROFS: "read-only file system", errno.ENOENT: "no such file or folder"}
+
+
+def describe_os_error(e: OSError) -> str:
+    """One line for a failed file operation: what happened and to which file (the final path,
+    never a temporary file's name; see :func:`rsmooth.io.atomic_path`)."""
+    what = _OS_ERRORS.get(e.errno, e.strerror or type(e).__name__)
+    where = getattr(e, "target", None) or e.filename
+    return f"cannot write {where}: {what}" if getattr(e, "target", None) else (
+        f"{where}: {what}" if where else what)
+
+
 def run(main, warm: bool = False) -> None:
-    """Run ``main()``; turn a ValueError (bad input) into one clear line and exit status 1.
-    With ``warm``, first offer the run to a warm worker (:func:`rsmooth.warm.delegate`: under
-    Snakemake the job runs in a process that imported torch already); ``main`` must import
-    torch itself, not the script's top level."""
+    """Run ``main()``; turn bad input (ValueError) and a failed file operation the user can act
+    on (disk full, permission denied, read-only file system...) into one clear line and exit
+    status 1. With ``warm``, first offer the run to a warm worker
+    (:func:`rsmooth.warm.delegate`); ``main`` must import torch itself, not the script's top
+    level."""
     if warm:
         from . import warm as warm_worker
 
@@ -96,4 +118,9 @@ def run(main, warm: bool = False) -> None:
         main()
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)
+    except OSError as e:
+        if e.errno not in _OS_ERRORS:
+            raise
+        print(f"error: {describe_os_error(e)}", file=sys.stderr)
         sys.exit(1)

@@ -45,6 +45,89 @@ def _walk_numbers(value, path=()):
         yield path, value
 
 
+# Keys that change how a run executes, never what it computes: left out of the run's record
+# (results/config_used.yaml), so switching them reruns nothing.
+EXECUTION_ONLY = ("warm_worker",)
+
+_TRUE, _FALSE, _NULL = ("true", "True", "TRUE", "yes"), ("false", "False", "FALSE", "no"), ("null", "~", "None")
+
+
+def _resolve(schema: dict, root: dict) -> dict:
+    if "$ref" in schema:
+        ref = schema["$ref"].split("/")[-1]
+        return {**root["$defs"][ref], **{k: v for k, v in schema.items() if k != "$ref"}}
+    return schema
+
+
+def _coerce(value, schema: dict, root: dict):
+    """Turn the strings that ``snakemake --config key=value`` delivers (it parses values with
+    YAML's base loader: ``seeds=[0,1]`` arrives as ``['0', '1']``, ``warm_worker=false`` as
+    ``'false'``) into the types the schema asks for. Anything that does not convert is left
+    as it is, for validation to refuse with the key's name."""
+    schema = _resolve(schema, root)
+    if "oneOf" in schema:  # a grid or radius_pairs: coerce along the branch of the value's shape
+        if isinstance(value, str) and value[:1] in "[{":
+            value = _load_yaml(value)
+        want = "object" if isinstance(value, dict) else "array" if isinstance(value, list) else None
+        for branch in schema["oneOf"]:
+            b = _resolve(branch, root)
+            if b.get("type") == want:
+                return _coerce(value, b, root)
+        return value
+    types = schema.get("type", [])
+    types = [types] if isinstance(types, str) else list(types)
+    if isinstance(value, str):
+        if "null" in types and value in _NULL:
+            return None
+        if "boolean" in types and value in _TRUE + _FALSE:
+            return value in _TRUE
+        if "integer" in types:
+            try:
+                return int(value)
+            except ValueError:
+                pass
+        if "number" in types:
+            try:
+                v = float(value)
+                return int(v) if v.is_integer() and "." not in value and "e" not in value.lower() else v
+            except ValueError:
+                pass
+        if ("array" in types or "object" in types) and value[:1] in "[{":
+            value = _load_yaml(value)
+    if isinstance(value, list) and "items" in schema:
+        return [_coerce(v, schema["items"], root) for v in value]
+    if isinstance(value, dict):
+        props = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        return {k: _coerce(v, props[k], root) if k in props
+                else _coerce(v, extra, root) if isinstance(extra, dict) else v
+                for k, v in value.items()}
+    return value
+
+
+def _load_yaml(text: str):
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def min_certifying_n(failure_prob: float) -> int:
+    """The smallest number n of certification draws that can ever certify at ``failure_prob``:
+    with all n draws for the vote, the one-sided Clopper-Pearson bound is failure_prob^(1/n),
+    and a radius needs it above 1/2."""
+    n = max(1, math.ceil(math.log(failure_prob) / math.log(0.5)))
+    while failure_prob ** (1 / n) <= 0.5:
+        n += 1
+    return n
+
+
+def config_record(config: dict) -> dict:
+    """The validated config without its execution-only keys: what results/config_used.yaml
+    records."""
+    return {k: v for k, v in config.items() if k not in EXECUTION_ONLY}
+
+
 def _schema_errors(config: dict, schema: dict) -> list[str]:
     validator = jsonschema.Draft202012Validator(schema)
     msgs = []
@@ -65,14 +148,13 @@ def _schema_errors(config: dict, schema: dict) -> list[str]:
                 msgs.append(f"config key {key_name(sub.absolute_path)}: {sub.message} "
                             "(a grid is a list of noise levels or {start, stop, step})")
             continue
-        msgs.append(f"config key {key_name(err.absolute_path)}: {err.message}")
+        hint = f" ({err.schema['description']})" if err.validator == "pattern" and "description" in err.schema else ""
+        msgs.append(f"config key {key_name(err.absolute_path)}: {err.message}{hint}")
     return msgs
 
 
 def _fill_defaults(value, schema: dict, root: dict):
-    if "$ref" in schema:
-        ref = schema["$ref"].split("/")[-1]
-        schema = {**root["$defs"][ref], **{k: v for k, v in schema.items() if k != "$ref"}}
+    schema = _resolve(schema, root)
     if not isinstance(value, dict) or schema.get("type") not in ("object", None):
         return value
     props = schema.get("properties", {})
@@ -123,6 +205,13 @@ def _semantic_errors(config: dict) -> list[str]:
             if a not in alphas or b not in betas:
                 msgs.append(f"config key datasets.{name}.certify.radius_pairs[{i}]: "
                             f"{pair} is not on the alpha x beta grid")
+        cert = ds["certify"]
+        if 0 < cert["n_cert"] < min_certifying_n(cert["failure_prob"]):
+            n, fp = cert["n_cert"], cert["failure_prob"]
+            msgs.append(f"config key datasets.{name}.certify.n_cert: {n} draws can never certify "
+                        f"at failure_prob {fp:g} (even {n} of {n} votes give a lower bound "
+                        f"{fp ** (1 / n):.3f} <= 1/2); the smallest n that can is "
+                        f"{min_certifying_n(fp)} (0 turns radii off)")
         an = ds.get("analysis", {})
         if an.get("savgol_order", 0) >= an.get("savgol_window", 1) > 1:
             msgs.append(f"config key datasets.{name}.analysis.savgol_order: "
@@ -169,7 +258,7 @@ def validate_config(config: dict) -> dict:
     """Check ``config`` against the schema and the pipeline's own rules; return it completed
     with defaults. Raises ``ConfigError`` listing every problem, each naming its key."""
     schema = load_schema()
-    config = copy.deepcopy(dict(config))
+    config = _coerce(copy.deepcopy(dict(config)), schema, schema)
     msgs = _schema_errors(config, schema)
     if not msgs:
         config = _fill_defaults(config, schema, schema)

@@ -7,6 +7,12 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
+# The columns of a per-image certification table after alpha, beta, seed (scripts/certify.py
+# writes them; rsmooth.analysis reads them). Here, not in analysis, so that certification jobs
+# do not depend on the analysis code: editing the analysis reruns no certification.
+PER_IMAGE_COLUMNS = ["index", "label", "vote", "count_top", "count_second", "n_evals",
+                     "count_cert", "p_lower", "radius", "abstain", "correct"]
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
@@ -18,17 +24,38 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     after SIGKILL, left as a hidden ``.tmp-*`` file that no rule ever reads).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.name}.", suffix=path.suffix, dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.name}.", suffix=path.suffix, dir=path.parent)
+    except OSError as e:
+        raise _for_target(e, path) from None
     os.close(fd)
     tmp = Path(tmp)
     try:
         yield tmp
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs get the usual mode
         os.replace(tmp, path)
+    except OSError as e:
+        raise _for_target(e, path) from None
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _for_target(e: OSError, path: Path) -> OSError:
+    """The same error, naming the output the user asked for (``e.target``), not the hidden
+    temporary file that was being written when it happened."""
+    if getattr(e, "target", None) is None:
+        e.target = str(path)
+    return e
+
+
+def write_bytes(data: bytes, path) -> None:
+    """Write ``data`` to ``path`` atomically. Writers that wrap I/O errors in their own
+    exceptions (torch.save's zip writer does) render to memory first and write here, so a full
+    disk is reported as one."""
+    with atomic_path(path) as tmp:
+        Path(tmp).write_bytes(data)
 
 
 def _umask() -> int:

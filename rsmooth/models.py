@@ -2,11 +2,13 @@
 layer, so the noise levels alpha and beta always mean pixel-space standard deviations."""
 from __future__ import annotations
 
+import io
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .io import atomic_path
+from .io import write_bytes
 
 
 class PaperCNN(nn.Module):
@@ -123,8 +125,9 @@ def save_state(model: nn.Module, path) -> None:
     same bytes: torch names the archive's records after the file it writes, so it writes through
     a file object (records under ``archive/``), never to the temporary file's random name."""
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        torch.save(state, f)
+    buf = io.BytesIO()
+    torch.save(state, buf)  # in memory: torch's zip writer turns a full disk into a RuntimeError
+    write_bytes(buf.getvalue(), path)
 
 
 def load_state(model: nn.Module, path) -> nn.Module:
@@ -143,7 +146,21 @@ def load_state(model: nn.Module, path) -> nn.Module:
 
 
 def pick_device(device: str) -> torch.device:
-    """``auto`` is CUDA when available, else CPU; anything else is passed to torch."""
+    """``auto`` is CUDA when available, else CPU; ``cpu``; ``cuda`` or ``cuda:N``, which must
+    exist: a requested GPU that is absent is an error (ValueError), never a silent CPU run."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"device {device!r} is not a device; use auto, cpu, cuda or cuda:N") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {device!r} was requested but torch sees no CUDA GPU on "
+                             f"this machine; use device auto or cpu")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"device {device!r} was requested but this machine has "
+                             f"{torch.cuda.device_count()} CUDA GPU(s)")
+    elif dev.type != "cpu":
+        raise ValueError(f"device {device!r} is not supported; use auto, cpu, cuda or cuda:N")
+    return dev

@@ -9,6 +9,7 @@ uninterrupted run.
 """
 from __future__ import annotations
 
+import io
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from .io import atomic_path
+from .io import write_bytes
 
 
 @dataclass
@@ -126,13 +127,14 @@ def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, alpha: float
             count += len(idx)
         sched.step()
         losses.append(total / count)
+        if checkpoint is not None:  # saved before the epoch is logged as done
+            buf = io.BytesIO()  # in memory first: a full disk then fails as an OSError
+            torch.save({"fingerprint": fingerprint, "model": model.state_dict(),
+                        "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                        "generator": g.get_state(), "epoch": epoch + 1, "losses": losses,
+                        "wall_s": wall_before + time.perf_counter() - t0}, buf)
+            write_bytes(buf.getvalue(), checkpoint)
         log(f"epoch {epoch + 1}: mean loss {losses[-1]:.4f}")
-        if checkpoint is not None:
-            with atomic_path(checkpoint) as tmp:
-                torch.save({"fingerprint": fingerprint, "model": model.state_dict(),
-                            "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                            "generator": g.get_state(), "epoch": epoch + 1, "losses": losses,
-                            "wall_s": wall_before + time.perf_counter() - t0}, tmp)
     wall = wall_before + time.perf_counter() - t0
     samples = n * cfg.copies * cfg.epochs
     return {"final_loss": losses[-1] if losses else float("nan"), "train_wall_s": wall,

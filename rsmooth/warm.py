@@ -1,7 +1,7 @@
 """Start torch scripts in a pre-forked process that has already imported torch.
 
-``import torch`` alone costs about 2 s on the 2-core machine: 27 to 35% of a default
-certification job. A script that calls :func:`delegate` first thing (``cli.run(main,
+Off by default (config ``warm_worker: false``). ``import torch`` alone costs about 2 s on the
+2-core machine: 27 to 35% of a default certification job. A script that calls :func:`delegate` first thing (``cli.run(main,
 warm=True)`` does) hands its whole run to a
 *warm worker*, a background process that imported torch, numpy, pandas and ``rsmooth`` once and
 forks a fresh child per job. The child takes over the caller's arguments, working directory,
@@ -21,15 +21,23 @@ Guarantees:
   torch/numpy/pandas, import-relevant environment (``LD_*``, ``OMP_*``, ``CUDA_*``, ...), CPU
   affinity and SLURM job id match the ones it was started with; any other caller gets a worker
   of its own. One worker per SLURM job keeps each job's processes in its own allocation.
+* No borrowed privileges. A worker serves only callers with its own process identity
+  (:func:`identity`: user and groups, capabilities, no-new-privileges and seccomp, nice value,
+  resource limits, cgroup, scheduling autogroup, allowed CPUs and memory nodes). The caller
+  starts its worker itself (in its own process group, not a new session), so the worker has
+  the caller's identity; the worker checks each caller's identity from /proc through the
+  socket's peer credentials and refuses a mismatch (the job then runs directly).
+* The same exit. A job killed by a signal kills its caller with the same signal, so the
+  caller's parent sees what it would see of a plain process.
 * Nothing lingers. A worker exits after ``RSMOOTH_WARM_IDLE_S`` seconds (default 60) without a
   new job. Workers live in ``$TMPDIR/rsmooth-warm-<uid>/`` (mode 0700; /tmp if $TMPDIR is too
   deep for a socket path): a socket each, and a
   log of start-up errors that a clean exit removes.
 
 The worker never runs torch code itself, so no thread pool and no CUDA context exist when it
-forks; each child initialises what it uses, as a fresh process would. Resource limits (ulimit)
-and the accounting of a job's CPU time and memory belong to the worker's process tree, not the
-caller's: Snakemake's benchmark files keep a job's wall time but not its memory.
+forks; each child initialises what it uses, as a fresh process would. The accounting of a
+job's CPU time and memory belongs to the worker's process tree, not the caller's: Snakemake's
+benchmark files keep a job's wall time but not its memory.
 """
 from __future__ import annotations
 
@@ -73,7 +81,31 @@ def fingerprint() -> str:
         if k.startswith(ENV_PREFIXES):
             h.update(f"{k}={os.environ[k]}\0".encode())
     h.update(repr(sorted(os.sched_getaffinity(0))).encode())
+    h.update(identity().encode())
     return h.hexdigest()[:_KEY_LEN]
+
+
+_STATUS_KEYS = ("Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb",
+                "NoNewPrivs", "Seccomp", "Cpus_allowed_list", "Mems_allowed_list")
+
+
+def identity(pid: int | str = "self") -> str:
+    """What a process passes on to a job it starts and a worker must share with each caller it
+    serves, read from /proc: user and groups, capabilities, no-new-privileges, seccomp, allowed
+    CPUs and memory nodes, nice value, resource limits, cgroup and scheduling autogroup."""
+    proc = Path("/proc") / str(pid)
+
+    def read(name: str) -> str:
+        try:
+            return (proc / name).read_text()
+        except OSError:
+            return ""
+
+    status = [line for line in read("status").splitlines() if line.split(":")[0] in _STATUS_KEYS]
+    stat = read("stat")
+    nice = stat.rsplit(")", 1)[-1].split()[16] if ")" in stat else ""  # field 19 of proc(5)
+    autogroup = read("autogroup").split(" nice ")[0]
+    return "\n".join([*status, f"nice:\t{nice}", read("limits"), read("cgroup"), autogroup])
 
 
 def socket_dir() -> Path:
@@ -136,8 +168,10 @@ def _start_worker(path: Path, key: str) -> subprocess.Popen:
     code = (f"import sys; sys.path.insert(0, {str(REPO)!r}); from rsmooth import warm; "
             f"warm.serve({str(path)!r}, {key!r})")
     with open(path.with_suffix(".log"), "ab") as log:
+        # Its own process group (a signal to the job's group spares it), but the caller's
+        # session: a new session would put its jobs in another scheduling autogroup.
         return subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL,
-                                stdout=log, stderr=log, cwd="/", start_new_session=True)
+                                stdout=log, stderr=log, cwd="/", process_group=0)
 
 
 def _worker_connection() -> socket.socket | None:
@@ -189,12 +223,22 @@ def delegate() -> None:
         _send_msg(s, {"argv": sys.argv, "cwd": os.getcwd(), "env": dict(os.environ),
                       "umask": umask, "fds": fds}, fds=fds)
         try:
-            status = int(_recv_msg(s)["status"])
-        except (ConnectionError, ValueError, KeyError):
-            print("error: the job's process in the warm worker died without an exit status "
-                  "(killed?)", file=sys.stderr)
-            status = 1
-    sys.exit(status)
+            reply = _recv_msg(s)
+        except (ConnectionError, ValueError):
+            print("error: the job's process in the warm worker died without an exit status",
+                  file=sys.stderr)
+            sys.exit(1)
+    if "refused" in reply:
+        print(f"warm worker refused the job ({reply['refused']}); running directly", file=sys.stderr)
+        return
+    if "signal" in reply:  # die as the job died, so the caller's parent sees the same status
+        import signal
+
+        sig = int(reply["signal"])
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+        sys.exit(128 + sig)  # a signal that does not kill by default (none of the usual ones)
+    sys.exit(int(reply["status"]))
 
 
 # ------------------------------------------------------------------------------ worker side
@@ -218,19 +262,53 @@ def _run_script(argv: list[str]) -> int:
 
 
 def _child(conn: socket.socket, listener: socket.socket) -> None:
-    """In the forked child: become the caller's job, run the script, report the status."""
+    """In the forked child: check the caller, fork the job (the caller's twin), wait for it and
+    report how it ended: its exit status, or the signal that killed it."""
     import signal
     import threading
+
+    listener.close()
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    reply: dict = {"status": 1}
+    try:
+        fds: list[int] = []
+        req = _recv_msg(conn, fds)
+        peer_pid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
+        if identity(peer_pid) != identity():
+            reply = {"refused": "the caller's user, capabilities, limits, nice value or cgroup "
+                                "differ from the worker's"}
+            return
+        pid = os.fork()
+        if pid == 0:
+            _job(req, fds)
+        for fd in fds:
+            os.close(fd)
+
+        def watch():  # the caller is gone (killed, cancelled): so is this job
+            try:
+                conn.recv(1)
+            finally:
+                os.kill(pid, signal.SIGKILL)
+
+        threading.Thread(target=watch, daemon=True).start()
+        _, wstatus = os.waitpid(pid, 0)
+        reply = ({"signal": os.WTERMSIG(wstatus)} if os.WIFSIGNALED(wstatus)
+                 else {"status": os.WEXITSTATUS(wstatus)})
+    finally:
+        try:
+            _send_msg(conn, reply)
+        finally:
+            os._exit(0)
+
+
+def _job(req: dict, fds: list[int]) -> None:
+    """In the job's process: become the caller's job, run the script, exit with its status."""
     import traceback
 
     global _IN_CHILD
     _IN_CHILD = True
-    listener.close()
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     status = 1
     try:
-        fds: list[int] = []
-        req = _recv_msg(conn, fds)
         for target in (0, 1, 2):  # the caller's standard streams (closed where its are)
             if target not in req["fds"]:
                 os.close(target)
@@ -241,26 +319,15 @@ def _child(conn: socket.socket, listener: socket.socket) -> None:
         os.umask(req["umask"])
         os.environ.clear()
         os.environ.update(req["env"])
-
-        def watch():  # the caller is gone (killed, cancelled): so is this job
-            try:
-                conn.recv(1)
-            finally:
-                os.kill(os.getpid(), signal.SIGKILL)
-
-        threading.Thread(target=watch, daemon=True).start()
-        try:
-            status = _run_script(req["argv"])
-        except BaseException:  # noqa: BLE001 - report it as the interpreter would
-            traceback.print_exc()
-            status = 1
+        status = _run_script(req["argv"])
+    except BaseException:  # noqa: BLE001 - report it as the interpreter would
+        traceback.print_exc()
     finally:
         try:
             sys.stdout.flush()
             sys.stderr.flush()
-            _send_msg(conn, {"status": status})
         finally:
-            os._exit(0)
+            os._exit(status)
 
 
 def _fork_job(conn: socket.socket, listener: socket.socket) -> None:

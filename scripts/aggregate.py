@@ -19,8 +19,10 @@ from rsmooth import cli  # noqa: E402
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--certs", required=True, nargs="+", type=cli.existing_file, help="per-image CSVs")
+    p.add_argument("--envs", nargs="*", type=cli.existing_file, default=[],
+                   help="environment sidecars of the certification CSVs (.env.csv)")
     p.add_argument("--metrics", nargs="*", type=cli.existing_file, default=[], help="training metrics CSVs")
-    p.add_argument("--radii", type=cli.nonneg_float, nargs="*", default=[0.0, 0.25, 0.5, 1.0])
+    p.add_argument("--radii", type=cli.nonneg_float, nargs="*", default=[0.0, 0.25, 0.5, 0.75, 1.0])
     p.add_argument("--savgol-window", type=cli.positive_int, default=15)
     p.add_argument("--savgol-order", type=cli.nonneg_int, default=3)
     p.add_argument("--dataset", default="", help="dataset name, written as a column")
@@ -28,37 +30,53 @@ def main() -> None:
     p.add_argument("--alpha-star", required=True, type=Path, help="alpha*(beta) table to write")
     p.add_argument("--seeds-summary", type=Path, help="per-(alpha, beta) mean and spread over seeds")
     p.add_argument("--alpha-star-summary", type=Path, help="per-beta alpha* mean and spread over seeds")
+    p.add_argument("--environments", type=Path, help="the environments that made the models and tables")
     a = p.parse_args()
 
     import pandas as pd
 
-    from rsmooth import analysis, io
+    from rsmooth import analysis, io, provenance
+
+    # Read and check every input before writing anything: a bad file leaves the old tables.
+    certs = {path: analysis.read_certification(path) for path in a.certs}
+    analysis.check_same_images(certs)
+    metrics = [analysis.read_table(f, ["alpha", "seed", "clean_test_acc", "final_loss"]) for f in a.metrics]
+    envs = [analysis.read_table(f, ["alpha", "beta", "seed", "env_id"]) for f in a.envs]
 
     rows, errors = [], {}
-    for path in a.certs:
-        df = pd.read_csv(path)
-        missing = set(["alpha", "beta", "seed"] + analysis.PER_IMAGE_COLUMNS) - set(df.columns)
-        if missing or df.empty:
-            raise ValueError(f"{path}: not a certification table (missing columns {sorted(missing)})"
-                             if missing else f"{path}: empty certification table")
+    for df in certs.values():
         first = df.iloc[0]
         key = {"alpha": float(first["alpha"]), "beta": float(first["beta"]), "seed": int(first["seed"])}
         rows.append({"dataset": a.dataset, **key, **analysis.summarize(df, a.radii)})
         errors[(key["alpha"], key["beta"], key["seed"])] = 1 - df["correct"].to_numpy()
     risk = pd.DataFrame(rows).sort_values(["seed", "beta", "alpha"]).reset_index(drop=True)
-    if a.metrics:
-        m = pd.concat([pd.read_csv(f) for f in a.metrics])[
-            ["alpha", "seed", "clean_test_acc", "final_loss"]]
-        risk = risk.merge(m, on=["alpha", "seed"], how="left")
-    io.write_csv(risk, a.risk)
+    if metrics:
+        m = pd.concat(metrics)
+        m = m.rename(columns={"env_id": "train_env"}) if "env_id" in m else m.assign(train_env="")
+        risk = risk.merge(m[["alpha", "seed", "clean_test_acc", "final_loss", "train_env"]],
+                          on=["alpha", "seed"], how="left")
+    if envs:
+        e = pd.concat(envs).rename(columns={"env_id": "certify_env"})
+        risk = risk.merge(e[["alpha", "beta", "seed", "certify_env"]], on=["alpha", "beta", "seed"], how="left")
     star = analysis.add_gaps(analysis.alpha_star(risk, a.savgol_window, a.savgol_order), errors)
     star.insert(0, "dataset", a.dataset)
+    environments = provenance.environment_table(
+        pd.concat(metrics).assign(role="train") if metrics else None,
+        pd.concat(envs).assign(role="certify") if envs else None)
+
+    io.write_csv(risk, a.risk)
     io.write_csv(star, a.alpha_star)
     print(star.to_string(index=False))
     if a.seeds_summary:
         io.write_csv(analysis.across_seeds(risk), a.seeds_summary)
     if a.alpha_star_summary:
         io.write_csv(analysis.alpha_star_spread(star), a.alpha_star_summary)
+    if a.environments:
+        io.write_csv(environments, a.environments)
+    if environments["env_id"].nunique() > 1:
+        print(f"warning: these results mix {environments['env_id'].nunique()} environments "
+              f"(see {a.environments or 'the env_id columns'}): across them results agree only "
+              "statistically, not bit for bit", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ def main() -> None:
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=cli.nonneg_int, default=0)
     p.add_argument("--out", required=True, type=Path, help="per-image CSV to write")
+    p.add_argument("--env", type=Path, help="one-row CSV of the environment to write (versions, "
+                   "device, CPU ISA, threads)")
     a = p.parse_args()
 
     import numpy as np
@@ -40,14 +42,16 @@ def main() -> None:
     import torch
     from tqdm import tqdm
 
-    from rsmooth import data, io, models
-    from rsmooth.analysis import PER_IMAGE_COLUMNS
+    from rsmooth import data, io, models, provenance
     from rsmooth.core import Smooth
 
     threads = cli.set_threads(a.threads)
     device = models.pick_device(a.device)
     ds = data.load_cache(a.data, train=False)
-    n_test = min(a.n_test or len(ds.x_test), len(ds.x_test))
+    if a.n_test > len(ds.x_test):
+        raise ValueError(f"--n-test {a.n_test} exceeds the {len(ds.x_test)} test images of "
+                         f"{a.data} (config key certify.n_test; 0 = all)")
+    n_test = a.n_test or len(ds.x_test)
     c, h, _ = ds.shape
     model = models.load_state(models.build_model(a.arch, c, ds.num_classes, h), a.model)
     model.to(device).to(memory_format=torch.channels_last).eval()
@@ -71,7 +75,10 @@ def main() -> None:
         "correct": r.vote.vote == y})
     df["abstain"] = df["abstain"].astype(int)
     df["correct"] = df["correct"].astype(int)
-    io.write_csv(df[["alpha", "beta", "seed"] + PER_IMAGE_COLUMNS], a.out)
+    io.write_csv(df[["alpha", "beta", "seed"] + io.PER_IMAGE_COLUMNS], a.out)
+    if a.env is not None:
+        env = {"alpha": a.alpha, "beta": a.beta, "seed": a.seed, **provenance.environment(device, threads)}
+        io.write_csv(pd.DataFrame([env]), a.env)
     evals = int(r.vote.n_evals.sum()) + a.n_cert * n_test * (a.beta > 0)
     print(f"risk {1 - df['correct'].mean():.4f}; {evals} evaluations in {wall:.2f} s "
           f"({evals / wall:.0f}/s); early stopping saved "

@@ -43,13 +43,16 @@ def main() -> None:
     import pandas as pd
     import torch
 
-    from rsmooth import data, io, models, training
+    from rsmooth import data, io, models, provenance, training
     from rsmooth.seeding import derive_seed
 
     t0 = time.perf_counter()
     threads = cli.set_threads(a.threads)
     device = models.pick_device(a.device)
     ds = data.load_cache(a.data)
+    if a.train_images > len(ds.x_train):
+        raise ValueError(f"--train-images {a.train_images} exceeds the {len(ds.x_train)} training "
+                         f"images of {a.data} (config key train.*.train_images; 0 = all)")
     c, h, _ = ds.shape
     torch.manual_seed(derive_seed(a.seed, "init", a.arch))
     model = models.build_model(a.arch, c, ds.num_classes, h)
@@ -68,9 +71,11 @@ def main() -> None:
     models.save_state(model, a.out)
     # Only what the same inputs reproduce byte for byte; timings go to the log (and to the rule's
     # benchmark file), so rerunning a job rewrites the same table.
+    # The environment columns (versions, device, CPU ISA, threads) are the same between
+    # identical environments, so they keep the bytes stable and let aggregation see a mix.
     row = {"alpha": a.alpha, "seed": a.seed, "arch": a.arch, "epochs": a.epochs,
            "copies": a.copies, "final_loss": stats["final_loss"], "clean_test_acc": acc,
-           "device": str(device)}
+           **provenance.environment(device, threads)}
     io.write_csv(pd.DataFrame([row]), a.metrics)
     if a.checkpoint is not None and a.checkpoint.exists():
         a.checkpoint.unlink()

@@ -91,7 +91,8 @@ def npz_dataset(path, **over):
 def test_end_to_end_on_a_generated_npz_and_a_binary_variant(tmp_path):
     fake_npz(tmp_path / "tiny.npz", n_train=120, n_test=40, side=32, channels=3, classes=10)
     cfg = tiny_config(tiny=npz_dataset(tmp_path / "tiny.npz"),
-                      pair=npz_dataset(tmp_path / "tiny.npz", classes=[3, 8]))
+                      pair=npz_dataset(tmp_path / "tiny.npz", classes=[3, 8],
+                                       certify={"n_test": 0, "n_votes": 10, "n_cert": 10}))
     snakemake(tmp_path, config=cfg)
     for name, k in (("tiny", 10), ("pair", 2)):
         res = tmp_path / "results" / name

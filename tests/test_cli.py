@@ -45,11 +45,15 @@ def test_keep_freed_memory_stops_the_page_faults_of_every_batch():
     assert kept < default / 10, (kept, default)
 
 
-def test_set_threads_caps_at_the_cpus_this_process_may_use():
+def test_set_threads_uses_exactly_the_count_asked_for_and_says_when_it_oversubscribes(capsys):
+    # The thread count changes a model's bits, so it is never capped at the CPUs a job got.
     before = torch.get_num_threads()
     try:
         cpus = len(os.sched_getaffinity(0))
-        assert cli.set_threads(10_000) == cpus == torch.get_num_threads()
+        assert cli.set_threads(cpus + 3) == cpus + 3 == torch.get_num_threads()
+        assert f"{cpus + 3} torch threads on {cpus} CPU(s)" in capsys.readouterr().err
         assert cli.set_threads(1) == 1 == torch.get_num_threads()
+        assert cli.set_threads(0) == cpus == torch.get_num_threads()  # 0: every CPU (by hand)
+        assert capsys.readouterr().err == ""
     finally:
         torch.set_num_threads(before)

@@ -1,5 +1,6 @@
 """The warm worker (rsmooth/warm.py): a job started through it behaves like a direct run."""
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -21,7 +22,22 @@ sys.path.insert(0, {str(REPO)!r})
 from rsmooth import warm
 
 if __name__ == "__main__":
+    if sys.argv[1] == "renice-after-key":  # compute the key as one process, connect as another
+        key = warm.fingerprint()
+        os.nice(3)
+        warm.fingerprint = lambda: key
     warm.delegate()
+    if sys.argv[1] == "identity":
+        import resource
+        print("nice:", os.nice(0), "nofile:", resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+        try:
+            open(sys.argv[2], "w").write("x")
+            print("write: ok")
+        except OSError as e:
+            print("write:", e.strerror)
+        sys.exit(0)
+    if sys.argv[1] == "signal":
+        os.kill(os.getpid(), 15)
     print("in worker:", warm._IN_CHILD)
     print("cwd:", os.getcwd())
     print("argv:", sys.argv[1:])
@@ -32,6 +48,8 @@ if __name__ == "__main__":
         time.sleep(120)
     if sys.argv[1] == "fail":
         raise RuntimeError("probe failed on purpose")
+    if sys.argv[1] == "renice-after-key":
+        sys.exit(0)
     sys.exit(int(sys.argv[1]))
 """
 
@@ -47,13 +65,13 @@ def private_tmp():
     shutil.rmtree(d, ignore_errors=True)
 
 
-def run_probe(tmp_path, env, *args):
+def run_probe(tmp_path, env, *args, prefix=()):
     probe = tmp_path / "probe.py"
     probe.write_text(PROBE)
     out, err = tmp_path / "out.txt", tmp_path / "err.txt"
     with open(out, "w") as o, open(err, "w") as e:
-        rc = subprocess.run([sys.executable, str(probe), *args], stdout=o, stderr=e, env=env,
-                            cwd=tmp_path, timeout=300).returncode
+        rc = subprocess.run([*prefix, sys.executable, str(probe), *args], stdout=o, stderr=e,
+                            env=env, cwd=tmp_path, timeout=300).returncode
     return rc, out.read_text(), err.read_text()
 
 
@@ -166,3 +184,48 @@ def test_certify_and_train_give_the_same_bytes_through_the_worker(tmp_path, priv
                        "--alpha", 0, "--beta", 0, "--out", tmp_path / "x.csv", check=False, env=environ)
         assert r.returncode == 2 and "no such file" in r.stderr
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_a_job_killed_by_a_signal_ends_its_caller_with_the_same_signal(tmp_path, private_tmp):
+    _, env = private_tmp
+    for switch in ("0", "1"):  # a plain process, then through the worker: the same status
+        rc, out, _ = run_probe(tmp_path, dict(env, RSMOOTH_WARM=switch), "signal")
+        assert rc == -signal.SIGTERM, (switch, rc)
+        assert out == ""
+
+
+def test_a_job_gets_its_callers_nice_value_and_limits_not_the_workers(tmp_path, private_tmp):
+    _, env = private_tmp
+    target = tmp_path / "w.txt"
+    nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    assert run_probe(tmp_path, env, "identity", target)[1] == f"nice: 0 nofile: {nofile}\nwrite: ok\n"
+    # a worker for the plain caller is now serving; callers that differ must not use it
+    rc, out, _ = run_probe(tmp_path, env, "identity", target, prefix=["nice", "-n", "5"])
+    assert rc == 0 and out.startswith("nice: 5 ")
+    if shutil.which("prlimit"):
+        rc, out, _ = run_probe(tmp_path, env, "identity", target, prefix=["prlimit", "--nofile=123:123"])
+        assert rc == 0 and "nofile: 123" in out
+    assert "in worker" not in out  # (the probe's identity branch exits before printing it)
+
+
+@pytest.mark.skipif(not shutil.which("capsh") or os.geteuid() != 0, reason="needs root and capsh")
+def test_a_caller_without_a_capability_cannot_borrow_it_from_a_worker(tmp_path, private_tmp):
+    _, env = private_tmp
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    assert run_probe(tmp_path, env, "identity", ro / "a")[1].endswith("write: ok\n")  # root's worker
+    probe = tmp_path / "probe.py"
+    r = subprocess.run(["capsh", "--drop=cap_dac_override,cap_dac_read_search", "--", "-c",
+                        f"{sys.executable} {probe} identity {ro / 'b'}"], env=env, cwd=tmp_path,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and r.stdout.endswith("write: Permission denied\n"), r.stdout + r.stderr
+    assert not (ro / "b").exists()
+
+
+def test_the_worker_refuses_a_caller_whose_identity_differs_from_its_own(tmp_path, private_tmp):
+    _, env = private_tmp
+    assert run_probe(tmp_path, env, "0")[0] == 0  # a worker at nice 0
+    rc, out, err = run_probe(tmp_path, env, "renice-after-key")  # its key, but nice 3
+    assert rc == 0 and "in worker: False" in out
+    assert "warm worker refused the job" in err and "running directly" in err
