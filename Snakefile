@@ -18,6 +18,7 @@ include: "rules/data.smk"
 include: "rules/train.smk"
 include: "rules/certify.smk"
 include: "rules/aggregate.smk"
+include: "rules/claims.smk"
 include: "rules/figures.smk"
 include: "rules/synthetic.smk"
 
@@ -29,6 +30,7 @@ localrules:
     config_used,
     prepare_data,
     aggregate,
+    claims,
     figure,
     synthetic_aggregate,
     synthetic_figure,

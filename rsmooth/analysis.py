@@ -1,6 +1,6 @@
 """From per-image certification tables to the paper's quantities: the risk Delta(alpha, beta)
 of each smoothed classifier with its Clopper-Pearson interval, certified accuracy, and the best
-training noise alpha*(beta) read off a Savitzky-Golay-smoothed risk curve."""
+training noise alpha*(beta) read off a fitted risk curve (rsmooth/curves.py)."""
 from __future__ import annotations
 
 import numpy as np
@@ -12,6 +12,10 @@ from .io import PER_IMAGE_COLUMNS  # noqa: F401  (defined beside the writers)
 def read_table(path, columns: list[str]) -> pd.DataFrame:
     """A CSV the pipeline wrote, checked: readable, not empty, with ``columns``, none of them
     empty. A ValueError names the file and the problem (a truncated file fails here)."""
+    with open(path, "rb") as f:
+        f.seek(0, 2)
+        if f.tell() and (f.seek(-1, 2), f.read(1))[1] != b"\n":
+            raise ValueError(f"{path}: truncated (the last line is incomplete)")
     try:
         df = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
@@ -40,6 +44,8 @@ def read_certification(path) -> pd.DataFrame:
     missing = [c for c in PER_IMAGE_COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"{path}: missing column(s) {missing}")
+    if not df["correct"].isin([0, 1]).all():
+        raise ValueError(f"{path}: column correct must be 0 or 1")
     for c in ("alpha", "beta", "seed"):
         if df[c].nunique() != 1:
             raise ValueError(f"{path}: column {c} holds several values; one job per table")
@@ -102,26 +108,31 @@ def smooth_curve(y: np.ndarray, window: int, order: int) -> np.ndarray:
 
 
 def alpha_star(risk: pd.DataFrame, window: int = 15, order: int = 3) -> pd.DataFrame:
-    """Per (seed, beta): alpha* = argmin over alpha of the smoothed risk curve.
+    """Per (seed, beta): alpha* = argmin over alpha of the fitted risk curve
+    (:func:`rsmooth.curves.best_alpha`: the paper's Savitzky-Golay where the grid is even and
+    has ``window`` alphas, else the least-squares valley fit; never below 0 nor below the
+    smallest measured risk, and alpha* is a grid alpha).
 
-    Columns: seed, beta, alpha_star, risk_smoothed_at_star, risk_at_star (measured),
+    Columns: seed, beta, alpha_star, risk_fitted_at_star, risk_at_star (measured),
     risk_alpha0 (risk at alpha = 0), alpha_near_beta (the grid alpha nearest to beta),
-    risk_alpha_beta (risk there), savgol_window (the window used; 0 = none).
+    risk_alpha_beta (risk there), curve_method (savgol, unimodal or raw).
     """
+    from .curves import best_alpha
+
     rows = []
     for (seed, beta), g in risk.groupby(["seed", "beta"], sort=True):
         g = g.sort_values("alpha")
         a = g["alpha"].to_numpy(float)
         r = g["risk"].to_numpy(float)
-        sm = smooth_curve(r, window, order)
-        k = int(np.argmin(sm))
+        star, fitted, method = best_alpha(a, r, window, order)
+        k = int(np.flatnonzero(a == star)[0])
         near = int(np.argmin(np.abs(a - beta)))
         zero = np.flatnonzero(a == 0)
         rows.append({"seed": seed, "beta": beta, "alpha_star": a[k],
-                     "risk_smoothed_at_star": sm[k], "risk_at_star": r[k],
+                     "risk_fitted_at_star": fitted, "risk_at_star": r[k],
                      "risk_alpha0": r[zero[0]] if len(zero) else np.nan,
                      "alpha_near_beta": a[near], "risk_alpha_beta": r[near],
-                     "savgol_window": savgol_window(len(r), window, order) or 0})
+                     "curve_method": method})
     return pd.DataFrame(rows)
 
 
@@ -139,17 +150,31 @@ def paired_gap(err_a: np.ndarray, err_b: np.ndarray, level: float = 0.95) -> tup
     return gap, gap - half, gap + half
 
 
-def add_gaps(star: pd.DataFrame, errors: dict) -> pd.DataFrame:
-    """Add to the alpha* table the risk gap between alpha = beta and alpha*, paired over the
-    images: ``gap`` = risk(alpha near beta) - risk(alpha*) and its 95% interval. ``errors``
-    maps (alpha, beta, seed) to the per-image error indicators (1 - correct)."""
+def add_gaps(star: pd.DataFrame, errors: dict, window: int = 15, order: int = 3) -> pd.DataFrame:
+    """Add to the alpha* table the risk gap between alpha = beta and alpha*, cross-fitted so
+    that choosing alpha* does not flatter it: alpha* is chosen on the even-position test images
+    and the gap measured on the odd ones, then the other way round; ``gap`` is the mean of the
+    per-image differences of the error indicators over all images, with a paired 95% interval
+    (conditional on the trained models: seeds are the replicates for the training procedure,
+    see claims.csv). ``alpha_star_halves`` gives the two alpha* ("even/odd"). ``errors`` maps
+    (alpha, beta, seed) to the per-image error indicators (1 - correct), in one image order."""
+    from .curves import best_alpha
+
     star = star.copy()
-    cols = {"gap": [], "gap_low": [], "gap_high": []}
+    cols = {"gap": [], "gap_low": [], "gap_high": [], "alpha_star_halves": []}
     for row in star.itertuples():
-        g = paired_gap(errors[(row.alpha_near_beta, row.beta, row.seed)],
-                       errors[(row.alpha_star, row.beta, row.seed)])
-        for k, v in zip(cols, g):
+        alphas = sorted(a for a, b, s in errors if b == row.beta and s == row.seed)
+        e = np.array([errors[(a, row.beta, row.seed)] for a in alphas], dtype=float)
+        near = alphas.index(row.alpha_near_beta)
+        d, chosen = [], []
+        for pick, measure in ((slice(0, None, 2), slice(1, None, 2)), (slice(1, None, 2), slice(0, None, 2))):
+            a_star = best_alpha(alphas, e[:, pick].mean(axis=1), window, order)[0]
+            chosen.append(a_star)
+            d.append(e[near, measure] - e[alphas.index(a_star), measure])
+        d = np.concatenate(d)
+        for k, v in zip(("gap", "gap_low", "gap_high"), paired_gap(d, np.zeros_like(d))):
             cols[k].append(v)
+        cols["alpha_star_halves"].append("/".join(f"{a:g}" for a in chosen))
     return star.assign(**cols)
 
 

@@ -3,18 +3,8 @@
 
 rule aggregate:
     input:
-        certs=lambda wc: [
-            cert_path(wc.dataset, a, b, s)
-            for s in SEEDS
-            for a in alphas(wc.dataset)
-            for b in betas(wc.dataset)
-        ],
-        envs=lambda wc: [
-            cert_path(wc.dataset, a, b, s)[: -len(".csv")] + ".env.csv"
-            for s in SEEDS
-            for a in alphas(wc.dataset)
-            for b in betas(wc.dataset)
-        ],
+        certs=all_certs,
+        envs=lambda wc: [c[: -len(".csv")] + ".env.csv" for c in all_certs(wc)],
         metrics=lambda wc: [
             f"{RES}/{wc.dataset}/models/alpha{a}_seed{s}.metrics.csv"
             for s in SEEDS

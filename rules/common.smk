@@ -17,6 +17,7 @@ from rsmooth.config import (  # noqa: E402
     radius_pairs,
     validate_config,
 )
+from rsmooth.seeding import derive_seed  # noqa: E402
 
 try:
     config.update(validate_config(config))
@@ -109,6 +110,11 @@ def data_fingerprint(wc):
     return provenance.data_fingerprint(d["source"], config["data_root"], d["path"])
 
 
+def all_certs(wc):
+    """Every certification table of the dataset: all seeds, alphas and betas."""
+    return [cert_path(wc.dataset, a, b, s) for s in SEEDS for a in alphas(wc.dataset) for b in betas(wc.dataset)]
+
+
 def model_path(ds, alpha, seed):
     return f"{RES}/{ds}/models/alpha{alpha}_seed{seed}.pt"
 
@@ -131,8 +137,9 @@ def certify_args(wc):
 
 
 def dataset_targets(ds):
-    out = [f"{RES}/{ds}/risk.csv", f"{RES}/{ds}/alpha_star.csv"]
-    figs = ["risk_curves", "heatmap", "alpha_star"] + (["certified"] if certified_pairs(ds) else [])
+    out = [f"{RES}/{ds}/risk.csv", f"{RES}/{ds}/alpha_star.csv", f"{RES}/{ds}/claims.csv"]
+    figs = ["risk_curves", "heatmap", "alpha_star", "claims"]
+    figs += ["certified"] if certified_pairs(ds) else []
     out += expand(f"{RES}/{ds}/figures/{{fig}}.{{ext}}", fig=figs, ext=["png", "pdf"])
     return out
 

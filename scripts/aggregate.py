@@ -58,7 +58,8 @@ def main() -> None:
     if envs:
         e = pd.concat(envs).rename(columns={"env_id": "certify_env"})
         risk = risk.merge(e[["alpha", "beta", "seed", "certify_env"]], on=["alpha", "beta", "seed"], how="left")
-    star = analysis.add_gaps(analysis.alpha_star(risk, a.savgol_window, a.savgol_order), errors)
+    star = analysis.add_gaps(analysis.alpha_star(risk, a.savgol_window, a.savgol_order), errors,
+                              a.savgol_window, a.savgol_order)
     star.insert(0, "dataset", a.dataset)
     environments = provenance.environment_table(
         pd.concat(metrics).assign(role="train") if metrics else None,

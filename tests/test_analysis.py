@@ -17,7 +17,7 @@ def test_savgol_alpha_star_on_a_known_curve():
     assert star.loc[0.5, "alpha_star"] == pytest.approx(0.40)
     assert star.loc[0.5, "alpha_near_beta"] == pytest.approx(0.5)
     assert star.loc[0.5, "risk_alpha0"] == pytest.approx(0.16 + 0.05 - 0.00125)
-    assert (star["savgol_window"] == 15).all()
+    assert (star["curve_method"] == "savgol").all()
 
 
 def test_savgol_smoothing_ignores_one_outlier():

@@ -44,7 +44,12 @@ def test_every_output_exists_with_the_right_columns(run):
     assert (star["gap_low"] <= star["gap"]).all() and (star["gap"] <= star["gap_high"]).all()
     seeds = pd.read_csv(res / "risk_seeds.csv")
     assert len(seeds) == 9 and (seeds["n_seeds"] == 1).all()
-    for fig in ("risk_curves", "heatmap", "certified", "alpha_star"):
+    claims = pd.read_csv(res / "claims.csv")
+    assert claims["claim"].tolist() == ["C1", "C2", "C3", "C3"] and claims["beta"].tolist()[2:] == [0.25, 0.5]
+    assert claims["verdict"].str.match(r"(supported|contradicted|undecided)").all()
+    assert (claims["low"] <= claims["estimate"]).all() and (claims["estimate"] <= claims["high"]).all()
+    assert (star["curve_method"] == "unimodal").all()  # 3 alphas: no Savitzky-Golay window fits
+    for fig in ("risk_curves", "heatmap", "certified", "alpha_star", "claims"):
         assert (res / "figures" / f"{fig}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert (res / "figures" / f"{fig}.pdf").read_bytes()[:5] == b"%PDF-"
     assert "results: results" in (run / "results" / "config_used.yaml").read_text()
@@ -90,7 +95,7 @@ def test_adding_a_beta_reruns_only_that_betas_certification_and_what_follows(edi
     def add(cfg):
         cfg["datasets"]["mnist"]["betas"].append(0.75)
     plan = edit_config(add)
-    assert plan == {"config_used": 1, "certify": 3, "aggregate": 1, "figure": 3, "all": 1}, plan
+    assert plan == {"config_used": 1, "certify": 3, "aggregate": 1, "claims": 1, "figure": 3, "all": 1}, plan
 
 
 def test_changing_a_figure_option_reruns_only_that_figure(edit_config):
@@ -104,7 +109,8 @@ def test_changing_training_epochs_reruns_training_and_everything_downstream(edit
         cfg["datasets"]["mnist"]["train"]["noisy"]["epochs"] = 2
     plan = edit_config(epochs)
     # h_0 keeps its recipe; the two noisy models, their 6 certifications, and all that follows
-    assert plan == {"config_used": 1, "train": 2, "certify": 6, "aggregate": 1, "figure": 4, "all": 1}, plan
+    assert plan == {"config_used": 1, "train": 2, "certify": 6, "aggregate": 1, "claims": 1, "figure": 4,
+                    "all": 1}, plan
 
 
 def test_successful_run_leaves_the_report_hint_in_its_log(tiny_run):
@@ -117,10 +123,10 @@ def test_report_contains_every_figure(tiny_run):
 
     snakemake(tiny_run, "--report", "report.zip")
     names = zipfile.ZipFile(tiny_run / "report.zip").namelist()
-    for fig in ("risk_curves", "heatmap", "certified", "alpha_star"):
+    for fig in ("risk_curves", "heatmap", "certified", "alpha_star", "claims"):
         assert any(n.endswith(f"/{fig}.png") for n in names), (fig, names)
     for table in ("risk.csv", "alpha_star.csv", "risk_seeds.csv", "alpha_star_seeds.csv",
-                  "config_used.yaml"):
+                  "config_used.yaml", "claims.csv", "environments.csv"):
         assert any(n.endswith(f"/{table}") for n in names), (table, names)
     snakemake(tiny_run, "--report", "report.html")
     html = (tiny_run / "report.html").read_text()
