@@ -1,6 +1,6 @@
 # Noise-augmented training for randomized smoothing (Pal & Sulam, TMLR 2023).
 # Stages: data -> training per alpha -> certification per (alpha, beta) -> aggregation -> figures,
-# plus the synthetic disks experiment. See README.md for the config keys and the outputs.
+# plus the synthetic disks experiment. Config keys: config/README.md; outputs: docs/outputs.md.
 from snakemake.logging import logger
 from snakemake.utils import min_version
 
