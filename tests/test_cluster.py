@@ -106,11 +106,13 @@ def test_tiny_preset_on_slurm_equals_the_local_run(slurm, tmp_path):
     assert all("gpu:1" in j.get("TresPerJob", "") for j in jobs), shown  # the profile's GPU
 
     ours, theirs = _outputs(cluster), _outputs(local)
-    assert len(theirs) == 9 + 3 * 2 + 4  # certifications, models + metrics, four tables
+    # certifications and their environment sidecars, models + metrics, the data's sources
+    # record and six tables (risk, alpha*, their across-seed versions, environments, claims)
+    assert len(theirs) == 9 * 2 + 3 * 2 + 1 + 6
     assert sorted(ours) == sorted(theirs)
     differ = [name for name in theirs if ours[name] != theirs[name]]
     assert not differ, f"cluster and local outputs differ: {differ}"
-    for fig in ("risk_curves", "heatmap", "alpha_star", "certified"):
+    for fig in ("risk_curves", "heatmap", "alpha_star", "certified", "claims"):
         assert (cluster / "results" / "mnist" / "figures" / f"{fig}.png").stat().st_size > 0
 
 
