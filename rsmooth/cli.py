@@ -10,6 +10,16 @@ import sys
 from pathlib import Path
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """--help keeps the script's docstring as written and shows every option's default."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if action.default not in (None, argparse.SUPPRESS) and action.option_strings:
+            text += f" (default: {action.default})"
+        return text.strip()
+
+
 def positive_int(text: str) -> int:
     v = int(text)
     if v < 1:

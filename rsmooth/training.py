@@ -14,28 +14,32 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from .defaults import dataset as _dataset_defaults
 from .io import write_bytes
+
+_D = _dataset_defaults("train")
 
 
 @dataclass
 class TrainConfig:
-    epochs: int = 9
-    batch_size: int = 64          # B: distinct images per optimizer step
-    copies: int = 100             # C: noisy copies of each image per step
-    micro_batch: int = 128        # samples per forward/backward pass (speed only)
-    train_images: int = 0         # use the first K training images (0: all)
-    optimizer: str = "adadelta"   # adadelta | sgd
-    lr: float = 1.0
-    momentum: float = 0.9         # sgd only
-    weight_decay: float = 0.0
-    schedule: str = "step"        # step: lr * gamma**epoch | cosine
-    gamma: float = 0.7
-    augment: str = "none"         # none | crop_flip (random 4-pixel-pad crop and h-flip)
+    """A training recipe. Its defaults are the schema's (rsmooth/defaults.py), their one home."""
+
+    epochs: int = _D["epochs"]
+    batch_size: int = _D["batch_size"]        # B: distinct images per optimizer step
+    copies: int = _D["copies"]                # C: noisy copies of each image per step
+    micro_batch: int = _D["micro_batch"]      # samples per forward/backward pass (speed only)
+    train_images: int = _D["train_images"]    # use the first K training images (0: all)
+    optimizer: str = _D["optimizer"]          # adadelta | sgd
+    lr: float = _D["lr"]
+    momentum: float = _D["momentum"]          # sgd only
+    weight_decay: float = _D["weight_decay"]
+    schedule: str = _D["schedule"]            # step: lr * gamma**epoch | cosine
+    gamma: float = _D["gamma"]
+    augment: str = _D["augment"]              # none | crop_flip (random 4-pixel-pad crop and h-flip)
 
 
 def _optimizer(model, cfg: TrainConfig):

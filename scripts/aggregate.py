@@ -16,22 +16,33 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rsmooth import cli  # noqa: E402
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def parser() -> argparse.ArgumentParser:
+    """The command line; every default comes from the config schema (rsmooth/defaults.py)."""
+    from rsmooth import defaults
+
+    an = defaults.dataset("analysis")
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=cli.HelpFormatter)
     p.add_argument("--certs", required=True, nargs="+", type=cli.existing_file, help="per-image CSVs")
     p.add_argument("--envs", nargs="*", type=cli.existing_file, default=[],
                    help="environment sidecars of the certification CSVs (.env.csv)")
     p.add_argument("--metrics", nargs="*", type=cli.existing_file, default=[], help="training metrics CSVs")
-    p.add_argument("--radii", type=cli.nonneg_float, nargs="*", default=[0.0, 0.25, 0.5, 0.75, 1.0])
-    p.add_argument("--savgol-window", type=cli.positive_int, default=15)
-    p.add_argument("--savgol-order", type=cli.nonneg_int, default=3)
+    p.add_argument("--radii", type=cli.nonneg_float, nargs="*", default=an["radii"],
+                   help="radii of the certified-accuracy columns")
+    p.add_argument("--savgol-window", type=cli.positive_int, default=an["savgol_window"],
+                   help="Savitzky-Golay window (used where the alpha grid is even and long enough)")
+    p.add_argument("--savgol-order", type=cli.nonneg_int, default=an["savgol_order"],
+                   help="Savitzky-Golay polynomial order")
     p.add_argument("--dataset", default="", help="dataset name, written as a column")
     p.add_argument("--risk", required=True, type=Path, help="tidy risk table to write")
     p.add_argument("--alpha-star", required=True, type=Path, help="alpha*(beta) table to write")
     p.add_argument("--seeds-summary", type=Path, help="per-(alpha, beta) mean and spread over seeds")
     p.add_argument("--alpha-star-summary", type=Path, help="per-beta alpha* mean and spread over seeds")
     p.add_argument("--environments", type=Path, help="the environments that made the models and tables")
-    a = p.parse_args()
+    return p
+
+
+def main() -> None:
+    a = parser().parse_args()
 
     import pandas as pd
 

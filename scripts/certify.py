@@ -15,27 +15,39 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rsmooth import cli  # noqa: E402
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def parser() -> argparse.ArgumentParser:
+    """The command line; every default comes from the config schema (rsmooth/defaults.py)."""
+    from rsmooth import defaults
+
+    top, ds, c = defaults.top(), defaults.dataset(), defaults.dataset("certify")
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=cli.HelpFormatter)
     p.add_argument("--model", required=True, type=cli.existing_file, help="state dict of h_alpha (.pt)")
     p.add_argument("--data", required=True, type=cli.existing_file, help="dataset cache (.npz)")
-    p.add_argument("--arch", default="cnn")
+    p.add_argument("--arch", default=ds["arch"], choices=defaults.choices("arch", None),
+                   help="model architecture of the state dict")
     p.add_argument("--alpha", required=True, type=cli.nonneg_float, help="training noise of the model (a label)")
     p.add_argument("--beta", required=True, type=cli.nonneg_float, help="smoothing noise std (pixels)")
-    p.add_argument("--seed", type=cli.nonneg_int, default=0)
-    p.add_argument("--n-test", type=cli.nonneg_int, default=0, help="first K test images (0: all)")
-    p.add_argument("--n-votes", type=cli.positive_int, default=100, help="N: draws for the vote")
-    p.add_argument("--n-cert", type=cli.nonneg_int, default=0, help="n: draws for the radius (0: none)")
-    p.add_argument("--failure-prob", type=cli.probability, default=0.001)
-    p.add_argument("--batch-size", type=cli.positive_int, default=128, help="noisy copies per forward pass")
-    p.add_argument("--early-stop", action=argparse.BooleanOptionalAction, default=True,
+    p.add_argument("--seed", type=cli.nonneg_int, default=top["seed"], help="noise seed")
+    p.add_argument("--n-test", type=cli.nonneg_int, default=c["n_test"], help="first K test images (0: all)")
+    p.add_argument("--n-votes", type=cli.positive_int, default=c["n_votes"], help="N: draws for the vote")
+    p.add_argument("--n-cert", type=cli.nonneg_int, default=c["n_cert"], help="n: draws for the radius (0: none)")
+    p.add_argument("--failure-prob", type=cli.probability, default=c["failure_prob"],
+                   help="CERTIFY's failure probability")
+    p.add_argument("--batch-size", type=cli.positive_int, default=c["batch_size"],
+                   help="noisy copies per forward pass (speed only)")
+    p.add_argument("--early-stop", action=argparse.BooleanOptionalAction, default=c["early_stop"],
                    help="stop drawing once a vote is decided (same votes, fewer evaluations)")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--threads", type=cli.nonneg_int, default=0)
+    p.add_argument("--device", default=top["device"], help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--threads", type=cli.nonneg_int, default=top["threads_per_job"],
+                   help="torch CPU threads (0: every CPU; the count can change the bits)")
     p.add_argument("--out", required=True, type=Path, help="per-image CSV to write")
     p.add_argument("--env", type=Path, help="one-row CSV of the environment to write (versions, "
                    "device, CPU ISA, threads)")
-    a = p.parse_args()
+    return p
+
+
+def main() -> None:
+    a = parser().parse_args()
 
     import numpy as np
     import pandas as pd

@@ -33,18 +33,29 @@ def read_certs(paths):
     return pd.concat([claims.errors_from_certs(df) for df in tables.values()], ignore_index=True)
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+def parser() -> argparse.ArgumentParser:
+    """The command line; every default comes from the config schema (rsmooth/defaults.py)."""
+    from rsmooth import defaults
+
+    an = defaults.dataset("analysis")
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=cli.HelpFormatter)
     p.add_argument("--certs", required=True, nargs="+", type=cli.existing_file, help="per-image CSVs")
     p.add_argument("--dataset", default="", help="dataset name, for the figure title")
-    p.add_argument("--savgol-window", type=cli.positive_int, default=15, help="Savitzky-Golay window")
-    p.add_argument("--savgol-order", type=cli.nonneg_int, default=3, help="Savitzky-Golay order")
-    p.add_argument("--level", type=cli.probability, default=0.95, help="confidence level")
-    p.add_argument("--n-boot", type=cli.positive_int, default=2000, help="bootstrap resamples")
-    p.add_argument("--rng-seed", type=cli.nonneg_int, default=0, help="seed of the bootstrap")
+    p.add_argument("--savgol-window", type=cli.positive_int, default=an["savgol_window"],
+                   help="Savitzky-Golay window")
+    p.add_argument("--savgol-order", type=cli.nonneg_int, default=an["savgol_order"],
+                   help="Savitzky-Golay order")
+    p.add_argument("--level", type=cli.probability, default=an["level"], help="confidence level")
+    p.add_argument("--n-boot", type=cli.positive_int, default=an["n_boot"], help="bootstrap resamples")
+    p.add_argument("--rng-seed", type=cli.nonneg_int, default=an["bootstrap_seed"],
+                   help="seed of the bootstrap (the rule derives it from bootstrap_seed and the dataset)")
     p.add_argument("--out", required=True, type=Path, help="claims table (CSV) to write")
     p.add_argument("--figure", type=Path, help="forest plot stem: writes STEM.png and STEM.pdf")
-    a = p.parse_args()
+    return p
+
+
+def main() -> None:
+    a = parser().parse_args()
 
     from rsmooth import claims, io
 

@@ -16,7 +16,7 @@ from rsmooth import cli  # noqa: E402
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=cli.HelpFormatter)
     p.add_argument("kind", choices=["risk_curves", "heatmap", "certified", "alpha_star"])
     p.add_argument("--risk", type=cli.existing_file, help="risk.csv (risk_curves, heatmap)")
     p.add_argument("--alpha-star", type=cli.existing_file, help="alpha_star.csv (alpha_star)")

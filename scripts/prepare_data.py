@@ -12,16 +12,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rsmooth import cli, data  # noqa: E402
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--source", required=True, choices=["mnist", "cifar10", "npz"])
-    p.add_argument("--root", default="data", help="torchvision data root (mnist, cifar10)")
+def parser() -> argparse.ArgumentParser:
+    """The command line; every default comes from the config schema (rsmooth/defaults.py)."""
+    from rsmooth import defaults
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=cli.HelpFormatter)
+    p.add_argument("--source", required=True, choices=defaults.choices("source", None),
+                   help="where the images come from")
+    p.add_argument("--root", default=defaults.top()["data_root"], help="torchvision data root (mnist, cifar10)")
     p.add_argument("--path", help="the .npz file (source npz)")
     p.add_argument("--num-classes", type=cli.positive_int, help="npz: number of classes (default: max label + 1)")
     p.add_argument("--classes", type=int, nargs="+", help="keep only these classes, relabelled 0..k-1")
     p.add_argument("--out", required=True, type=Path, help="the cache .npz to write")
     p.add_argument("--sources", type=Path, help="CSV to write: the files read, their bytes and md5")
-    a = p.parse_args()
+    return p
+
+
+def main() -> None:
+    a = parser().parse_args()
     import pandas as pd
 
     from rsmooth import io, provenance

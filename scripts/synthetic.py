@@ -19,11 +19,11 @@ from rsmooth import cli  # noqa: E402
 
 def sampling_args(p):
     p.add_argument("--zetas", type=cli.nonneg_int, nargs="+", required=True, help="gaps")
-    p.add_argument("--side", type=cli.positive_int, default=100)
-    p.add_argument("--r", type=cli.positive_int, default=10, help="disk radius")
-    p.add_argument("--tries", type=cli.positive_int, default=10000, help="candidate centres per image")
+    p.add_argument("--side", type=cli.positive_int, required=True, help="image side (pixels)")
+    p.add_argument("--r", type=cli.positive_int, required=True, help="disk radius")
+    p.add_argument("--tries", type=cli.positive_int, required=True, help="candidate centres per image")
     p.add_argument("--seed", type=cli.nonneg_int, required=True, help="seeds numpy's legacy generator once")
-    p.add_argument("--wrap", action=argparse.BooleanOptionalAction, default=True,
+    p.add_argument("--wrap", action=argparse.BooleanOptionalAction, required=True,
                    help="negative pixel indices wrap to the far edge, as in the paper (--no-wrap clips)")
 
 
@@ -110,13 +110,13 @@ def draw(a):
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=cli.HelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("sample", help="draw every image of a set")
     sampling_args(s)
     s.add_argument("--betas", type=cli.nonneg_float, nargs="*", default=[],
                    help="draw a fresh set per (beta, zeta), beta outer (Figure 4); none: per zeta")
-    s.add_argument("--samples", type=cli.positive_int, default=10, help="images per group")
+    s.add_argument("--samples", type=cli.positive_int, required=True, help="images per group")
     s.add_argument("--out", required=True, type=Path)
     s.set_defaults(fn=sample)
     c = sub.add_parser("curves", help="exact risk curves for one beta")
@@ -132,8 +132,8 @@ def main() -> None:
     g.set_defaults(fn=aggregate)
     f4 = sub.add_parser("figure4", help="the paper's Figure 4")
     f4.add_argument("--curves", required=True, type=cli.existing_file)
-    f4.add_argument("--window", type=cli.positive_int, default=5)
-    f4.add_argument("--order", type=cli.nonneg_int, default=3)
+    f4.add_argument("--window", type=cli.positive_int, required=True, help="Savitzky-Golay window")
+    f4.add_argument("--order", type=cli.nonneg_int, required=True, help="Savitzky-Golay order")
     f4.add_argument("--out", required=True)
     f4.set_defaults(fn=draw)
     hm = sub.add_parser("heatmap", help="regime heatmaps")

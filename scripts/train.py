@@ -14,31 +14,45 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rsmooth import cli  # noqa: E402
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def parser() -> argparse.ArgumentParser:
+    """The command line; every default comes from the config schema (rsmooth/defaults.py)."""
+    from rsmooth import defaults
+
+    top, ds, t = defaults.top(), defaults.dataset(), defaults.dataset("train")
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=cli.HelpFormatter)
     p.add_argument("--data", required=True, type=cli.existing_file, help="dataset cache (.npz)")
-    p.add_argument("--arch", default="cnn", help="model architecture (cnn, resnet20, resnet110, ...)")
+    p.add_argument("--arch", default=ds["arch"], choices=defaults.choices("arch", None),
+                   help="model architecture")
     p.add_argument("--alpha", required=True, type=cli.nonneg_float, help="training noise std (pixels)")
-    p.add_argument("--seed", type=cli.nonneg_int, default=0)
+    p.add_argument("--seed", type=cli.nonneg_int, default=top["seed"], help="training seed")
     p.add_argument("--init", type=cli.existing_file, help="state dict to start from (fine-tuning)")
-    p.add_argument("--epochs", type=cli.nonneg_int, default=9)
-    p.add_argument("--batch-size", type=cli.positive_int, default=64, help="B: images per step")
-    p.add_argument("--copies", type=cli.positive_int, default=100, help="C: noisy copies per image")
-    p.add_argument("--micro-batch", type=cli.positive_int, default=128, help="samples per forward pass")
-    p.add_argument("--train-images", type=cli.nonneg_int, default=0, help="use the first K (0: all)")
-    p.add_argument("--optimizer", choices=["adadelta", "sgd"], default="adadelta")
-    p.add_argument("--lr", type=cli.positive_float, default=1.0)
-    p.add_argument("--momentum", type=cli.nonneg_float, default=0.9)
-    p.add_argument("--weight-decay", type=cli.nonneg_float, default=0.0)
-    p.add_argument("--schedule", choices=["step", "cosine"], default="step")
-    p.add_argument("--gamma", type=cli.positive_float, default=0.7, help="StepLR factor per epoch")
-    p.add_argument("--augment", choices=["none", "crop_flip"], default="none")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
-    p.add_argument("--threads", type=cli.nonneg_int, default=0, help="torch CPU threads (0: all)")
+    p.add_argument("--epochs", type=cli.nonneg_int, default=t["epochs"], help="passes over the images")
+    p.add_argument("--batch-size", type=cli.positive_int, default=t["batch_size"], help="B: images per step")
+    p.add_argument("--copies", type=cli.positive_int, default=t["copies"], help="C: noisy copies per image")
+    p.add_argument("--micro-batch", type=cli.positive_int, default=t["micro_batch"],
+                   help="samples per forward pass (speed only)")
+    p.add_argument("--train-images", type=cli.nonneg_int, default=t["train_images"],
+                   help="use the first K (0: all)")
+    p.add_argument("--optimizer", choices=defaults.choices("optimizer"), default=t["optimizer"], help="optimizer")
+    p.add_argument("--lr", type=cli.positive_float, default=t["lr"], help="learning rate")
+    p.add_argument("--momentum", type=cli.nonneg_float, default=t["momentum"], help="SGD momentum")
+    p.add_argument("--weight-decay", type=cli.nonneg_float, default=t["weight_decay"], help="L2 penalty")
+    p.add_argument("--schedule", choices=defaults.choices("schedule"), default=t["schedule"],
+                   help="learning-rate schedule: step (lr x gamma^epoch) or cosine")
+    p.add_argument("--gamma", type=cli.positive_float, default=t["gamma"], help="StepLR factor per epoch")
+    p.add_argument("--augment", choices=defaults.choices("augment"), default=t["augment"],
+                   help="augmentation before the noise")
+    p.add_argument("--device", default=top["device"], help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--threads", type=cli.nonneg_int, default=top["threads_per_job"],
+                   help="torch CPU threads (0: every CPU; the count changes the bits)")
     p.add_argument("--checkpoint", type=Path, help="resumable per-epoch checkpoint (deleted at the end)")
     p.add_argument("--out", required=True, type=Path, help="state dict to write (.pt)")
     p.add_argument("--metrics", required=True, type=Path, help="one-row metrics CSV to write")
-    a = p.parse_args()
+    return p
+
+
+def main() -> None:
+    a = parser().parse_args()
 
     import pandas as pd
     import torch

@@ -15,7 +15,7 @@ from rsmooth import cli  # noqa: E402
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=cli.HelpFormatter)
     p.add_argument("--config", default=os.environ.get("RSMOOTH_CONFIG_RECORD"),
                    help="the configuration as JSON (default: $RSMOOTH_CONFIG_RECORD)")
     p.add_argument("--out", required=True, type=Path)
