@@ -1,8 +1,8 @@
 """Start torch scripts in a pre-forked process that has already imported torch.
 
 Off by default (config ``warm_worker: false``). ``import torch`` alone costs about 2 s on the
-2-core machine: 27 to 35% of a default certification job. A script that calls :func:`delegate` first thing (``cli.run(main,
-warm=True)`` does) hands its whole run to a
+2-core machine: 27 to 35% of a default certification job. A script that calls :func:`delegate`
+first thing (``cli.run(main, warm=True)`` does) hands its whole run to a
 *warm worker*, a background process that imported torch, numpy, pandas and ``rsmooth`` once and
 forks a fresh child per job. The child takes over the caller's arguments, working directory,
 environment, umask and standard input/output/error (so its output lands in the job's log), runs

@@ -41,6 +41,10 @@ rule aggregate:
             category="{dataset}",
             labels={"table": "environments"},
         ),
+    log:
+        f"{RES}/logs/aggregate/{{dataset}}.log",
+    conda:
+        "../envs/pipeline.yaml"
     params:
         args=lambda wc: cli_args(
             {
@@ -49,10 +53,6 @@ rule aggregate:
                 "savgol_order": DATASETS[wc.dataset]["analysis"]["savgol_order"],
             }
         ),
-    log:
-        f"{RES}/logs/aggregate/{{dataset}}.log",
-    conda:
-        "../envs/pipeline.yaml"
     shell:
         script(
             "aggregate",
@@ -73,13 +73,15 @@ os.environ.update(RSMOOTH_CONFIG_RECORD=CONFIG_RECORD)
 
 rule config_used:
     output:
-        report(f"{RES}/config_used.yaml", caption="../report/table.rst", category="config"),
-    params:
-        record=provenance.text_digest(CONFIG_RECORD),
+        report(
+            f"{RES}/config_used.yaml", caption="../report/table.rst", category="config"
+        ),
     log:
         f"{RES}/logs/config_used.log",
     conda:
         "../envs/pipeline.yaml"
+    params:
+        record=provenance.text_digest(CONFIG_RECORD),
     shell:
         script(
             "write_config",

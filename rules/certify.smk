@@ -9,21 +9,21 @@ rule certify:
     output:
         table=f"{RES}/{{dataset}}/certify/alpha{{alpha}}_beta{{beta}}_seed{{seed}}.csv",
         env=f"{RES}/{{dataset}}/certify/alpha{{alpha}}_beta{{beta}}_seed{{seed}}.env.csv",
-    params:
-        args=certify_args,
-        arch=lambda wc: DATASETS[wc.dataset]["arch"],
-        device=config["device"],
-        torch_threads=torch_threads(),
-    threads: lambda wc: job_threads()
-    resources:
-        runtime=certify_runtime,
-        mem_mb=job_mem_mb,
     log:
         f"{RES}/logs/certify/{{dataset}}/alpha{{alpha}}_beta{{beta}}_seed{{seed}}.log",
     benchmark:
         f"{RES}/benchmarks/certify/{{dataset}}/alpha{{alpha}}_beta{{beta}}_seed{{seed}}.tsv"
     conda:
         "../envs/pipeline.yaml"
+    threads: lambda wc: job_threads()
+    resources:
+        runtime=certify_runtime,
+        mem_mb=job_mem_mb,
+    params:
+        args=certify_args,
+        arch=lambda wc: DATASETS[wc.dataset]["arch"],
+        device=config["device"],
+        torch_threads=torch_threads(),
     shell:
         script(
             "certify",

@@ -20,6 +20,10 @@ rule claims:
             labels={"figure": "claims"},
         ),
         pdf=f"{RES}/{{dataset}}/figures/claims.pdf",
+    log:
+        f"{RES}/logs/claims/{{dataset}}.log",
+    conda:
+        "../envs/pipeline.yaml"
     params:
         args=lambda wc: cli_args(
             {
@@ -28,14 +32,14 @@ rule claims:
                 "savgol_order": DATASETS[wc.dataset]["analysis"]["savgol_order"],
                 "n_boot": DATASETS[wc.dataset]["analysis"]["n_boot"],
                 "level": DATASETS[wc.dataset]["analysis"]["level"],
-                "rng_seed": derive_seed(DATASETS[wc.dataset]["analysis"]["bootstrap_seed"], "claims", wc.dataset),
+                "rng_seed": derive_seed(
+                    DATASETS[wc.dataset]["analysis"]["bootstrap_seed"],
+                    "claims",
+                    wc.dataset,
+                ),
             }
         ),
         stem=lambda wc, output: output.png[: -len(".png")],
-    log:
-        f"{RES}/logs/claims/{{dataset}}.log",
-    conda:
-        "../envs/pipeline.yaml"
     shell:
         script(
             "claims",

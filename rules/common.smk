@@ -1,14 +1,13 @@
 # Helpers shared by the rules: config validation, grids, paths, command-line arguments and
 # provenance (the content fingerprints that make results follow their code and data).
 import json
-import math
 import os
 import shlex
 import sys
 
 sys.path.insert(0, workflow.basedir)
 
-from rsmooth import provenance  # noqa: E402
+from rsmooth import provenance, sizing  # noqa: E402
 from rsmooth.config import (  # noqa: E402
     ConfigError,
     config_record,
@@ -40,7 +39,8 @@ def script(stage, args):
     records each rule's command text (its "code" rerun trigger), so editing that code reruns
     exactly the jobs that run it and what depends on them, and `snakemake --list-changes code`
     lists their outputs; a touch, a checkout of the same content or a new clone (in any
-    folder: the scripts' folder comes from $RSMOOTH_SCRIPTS, not the text) changes nothing."""
+    folder: the scripts' folder comes from $RSMOOTH_SCRIPTS, not the text) changes nothing.
+    """
     digest = provenance.code_fingerprint(f"{SCRIPTS}/{stage}.py")
     return f'python "$RSMOOTH_SCRIPTS/{stage}.py" {args}  # code {digest}'
 
@@ -73,6 +73,8 @@ def job_threads():
     cores = workflow.cores or t
     at_once = max(1, min(cores, len(os.sched_getaffinity(0))) // t)
     return max(t, -(-cores // at_once))
+
+
 def alphas(ds):
     return [fmt(a) for a in grid(DATASETS[ds]["alphas"])]
 
@@ -112,7 +114,12 @@ def data_fingerprint(wc):
 
 def all_certs(wc):
     """Every certification table of the dataset: all seeds, alphas and betas."""
-    return [cert_path(wc.dataset, a, b, s) for s in SEEDS for a in alphas(wc.dataset) for b in betas(wc.dataset)]
+    return [
+        cert_path(wc.dataset, a, b, s)
+        for s in SEEDS
+        for a in alphas(wc.dataset)
+        for b in betas(wc.dataset)
+    ]
 
 
 def model_path(ds, alpha, seed):
@@ -137,7 +144,11 @@ def certify_args(wc):
 
 
 def dataset_targets(ds):
-    out = [f"{RES}/{ds}/risk.csv", f"{RES}/{ds}/alpha_star.csv", f"{RES}/{ds}/claims.csv"]
+    out = [
+        f"{RES}/{ds}/risk.csv",
+        f"{RES}/{ds}/alpha_star.csv",
+        f"{RES}/{ds}/claims.csv",
+    ]
     figs = ["risk_curves", "heatmap", "alpha_star", "claims"]
     figs += ["certified"] if certified_pairs(ds) else []
     out += expand(f"{RES}/{ds}/figures/{{fig}}.{{ext}}", fig=figs, ext=["png", "pdf"])
@@ -145,7 +156,9 @@ def dataset_targets(ds):
 
 
 def all_targets():
-    out = [f"{RES}/config_used.yaml"] + [t for ds in DATASETS for t in dataset_targets(ds)]
+    out = [f"{RES}/config_used.yaml"] + [
+        t for ds in DATASETS for t in dataset_targets(ds)
+    ]
     if config["synthetic"].get("enabled", False):
         out += synthetic_targets()
     return out
@@ -167,35 +180,14 @@ def train_args(wc):
 
 # --- cluster sizing (resources of train and certify; used by profiles/slurm) ---
 
-# (training, test) images of each source, for sizing jobs before the data exist; an npz is
-# assumed MNIST-sized. Used only where train_images or n_test is 0 (all).
-NOMINAL_SIZE = {"mnist": (60000, 10000), "cifar10": (50000, 10000)}
+
+def train_runtime(wc, attempt):
+    return sizing.train_minutes(DATASETS[wc.dataset], wc.alpha == "0", attempt)
 
 
-def nominal_size(ds):
-    return NOMINAL_SIZE.get(DATASETS[ds]["source"], NOMINAL_SIZE["mnist"])
-
-
-def cluster_minutes(ds, work, rate):
-    """Runtime in minutes of a job doing ``work`` units at ``rate`` units/s, per the dataset's
-    cluster block: safety x (overhead_s + work / rate)."""
-    c = DATASETS[ds]["cluster"]
-    return math.ceil(c["safety"] * (c["overhead_s"] + work / c[rate]) / 60)
-
-
-def train_runtime(wc):
-    d = DATASETS[wc.dataset]
-    t = d["train"]["base" if wc.alpha == "0" else "noisy"]
-    n = t["train_images"] or nominal_size(wc.dataset)[0]
-    return cluster_minutes(wc.dataset, t["epochs"] * n * t["copies"], "train_samples_per_s")
-
-
-def certify_runtime(wc):
-    c = DATASETS[wc.dataset]["certify"]
+def certify_runtime(wc, attempt):
     radius = (wc.alpha, wc.beta) in certified_pairs(wc.dataset)
-    draws = c["n_votes"] + (c["n_cert"] if radius else 0)
-    return cluster_minutes(wc.dataset, (c["n_test"] or nominal_size(wc.dataset)[1]) * draws,
-                           "evals_per_s")
+    return sizing.certify_minutes(DATASETS[wc.dataset], radius, attempt)
 
 
 def job_mem_mb(wc):
@@ -209,13 +201,19 @@ def figure_options(wc):
     d = DATASETS[wc.dataset]
     opts = dict(d["figures"].get(wc.figure, {}))
     if wc.figure == "risk_curves":
-        opts.update(window=d["analysis"]["savgol_window"], order=d["analysis"]["savgol_order"])
+        opts.update(
+            window=d["analysis"]["savgol_window"], order=d["analysis"]["savgol_order"]
+        )
     return json.dumps(opts, sort_keys=True)
 
 
 def figure_inputs(wc):
     if wc.figure == "certified":
-        return [cert_path(wc.dataset, a, b, s) for a, b in certified_pairs(wc.dataset) for s in SEEDS[:1]]
+        return [
+            cert_path(wc.dataset, a, b, s)
+            for a, b in certified_pairs(wc.dataset)
+            for s in SEEDS[:1]
+        ]
     if wc.figure == "alpha_star":
         return [f"{RES}/{wc.dataset}/alpha_star.csv"]
     return [f"{RES}/{wc.dataset}/risk.csv"]
@@ -223,7 +221,9 @@ def figure_inputs(wc):
 
 def figure_source(wc, input):
     """The figure script's input argument."""
-    flag = {"certified": "--certs", "alpha_star": "--alpha-star"}.get(wc.figure, "--risk")
+    flag = {"certified": "--certs", "alpha_star": "--alpha-star"}.get(
+        wc.figure, "--risk"
+    )
     return f"{flag} {quoted(input)}"
 
 
@@ -239,7 +239,13 @@ def synthetic_sample_args(wc_or_part):
     """Sampling options of a synthetic set (figure4, heatmap) or of Figure 3."""
     part = getattr(wc_or_part, "set", wc_or_part)
     s, p = config["synthetic"], config["synthetic"][part]
-    args = {"seed": p["seed"], "r": p["r"], "side": s["side"], "tries": s["tries"], "wrap": s["wrap"]}
+    args = {
+        "seed": p["seed"],
+        "r": p["r"],
+        "side": s["side"],
+        "tries": s["tries"],
+        "wrap": s["wrap"],
+    }
     if part != "figure3":
         args["samples"] = p["samples"]
     args["zetas"] = p["zetas"]
@@ -251,5 +257,9 @@ def synthetic_sample_args(wc_or_part):
 def synthetic_targets():
     res = f"{RES}/synthetic"
     out = [f"{res}/figure4.csv", f"{res}/heatmap.csv", f"{res}/heatmap_helps.csv"]
-    out += expand(f"{res}/figures/{{fig}}.{{ext}}", fig=["figure4", "figure3", "heatmap"], ext=["png", "pdf"])
+    out += expand(
+        f"{res}/figures/{{fig}}.{{ext}}",
+        fig=["figure4", "figure3", "heatmap"],
+        ext=["png", "pdf"],
+    )
     return out

@@ -7,6 +7,10 @@ rule prepare_data:
     output:
         cache=f"{RES}/{{dataset}}/data.npz",
         sources=f"{RES}/{{dataset}}/data.sources.csv",
+    log:
+        f"{RES}/logs/prepare_data/{{dataset}}.log",
+    conda:
+        "../envs/pipeline.yaml"
     params:
         data=data_fingerprint,
         args=lambda wc: cli_args(
@@ -18,10 +22,6 @@ rule prepare_data:
                 "classes": DATASETS[wc.dataset]["classes"],
             }
         ),
-    log:
-        f"{RES}/logs/prepare_data/{{dataset}}.log",
-    conda:
-        "../envs/pipeline.yaml"
     shell:
         script(
             "prepare_data",

@@ -12,16 +12,16 @@ rule figure:
             labels={"figure": "{figure}"},
         ),
         pdf=f"{RES}/{{dataset}}/figures/{{figure}}.pdf",
+    log:
+        f"{RES}/logs/figures/{{dataset}}/{{figure}}.log",
     wildcard_constraints:
         figure="risk_curves|heatmap|certified|alpha_star",
+    conda:
+        "../envs/pipeline.yaml"
     params:
         options=figure_options,
         source=figure_source,
         stem=lambda wc, output: output.png[: -len(".png")],
-    log:
-        f"{RES}/logs/figures/{{dataset}}/{{figure}}.log",
-    conda:
-        "../envs/pipeline.yaml"
     shell:
         script(
             "figures",

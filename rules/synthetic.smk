@@ -6,14 +6,14 @@
 rule synthetic_sample:
     output:
         f"{RES}/synthetic/{{set}}/images.npz",
-    wildcard_constraints:
-        set="figure4|heatmap",
-    params:
-        args=synthetic_sample_args,
     log:
         f"{RES}/logs/synthetic/{{set}}_sample.log",
+    wildcard_constraints:
+        set="figure4|heatmap",
     conda:
         "../envs/pipeline.yaml"
+    params:
+        args=synthetic_sample_args,
     shell:
         script(
             "synthetic",
@@ -26,14 +26,14 @@ rule synthetic_curves:
         f"{RES}/synthetic/{{set}}/images.npz",
     output:
         f"{RES}/synthetic/{{set}}/curves/beta{{beta}}.csv",
-    wildcard_constraints:
-        set="figure4|heatmap",
-    params:
-        alphas=lambda wc: " ".join(synthetic_grid(wc.set, "alphas")),
     log:
         f"{RES}/logs/synthetic/{{set}}_curves_beta{{beta}}.log",
+    wildcard_constraints:
+        set="figure4|heatmap",
     conda:
         "../envs/pipeline.yaml"
+    params:
+        alphas=lambda wc: " ".join(synthetic_grid(wc.set, "alphas")),
     shell:
         script(
             "synthetic",
@@ -51,11 +51,10 @@ rule synthetic_aggregate:
     output:
         curves=f"{RES}/synthetic/{{set}}.csv",
         helps=f"{RES}/synthetic/{{set}}_helps.csv",
-    wildcard_constraints:
-        set="figure4|heatmap",
-    params:
     log:
         f"{RES}/logs/synthetic/{{set}}_aggregate.log",
+    wildcard_constraints:
+        set="figure4|heatmap",
     conda:
         "../envs/pipeline.yaml"
     shell:
@@ -77,19 +76,21 @@ rule synthetic_figure:
             labels={"figure": "{set}"},
         ),
         pdf=f"{RES}/synthetic/figures/{{set}}.pdf",
+    log:
+        f"{RES}/logs/synthetic/{{set}}_figure.log",
     wildcard_constraints:
         set="figure4|heatmap",
+    conda:
+        "../envs/pipeline.yaml"
     params:
         args=lambda wc: (
-            "--window {savgol_window} --order {savgol_order}".format(**config["synthetic"]["figure4"])
+            "--window {savgol_window} --order {savgol_order}".format(
+                **config["synthetic"]["figure4"]
+            )
             if wc.set == "figure4"
             else ""
         ),
         stem=lambda wc, output: output.png[: -len(".png")],
-    log:
-        f"{RES}/logs/synthetic/{{set}}_figure.log",
-    conda:
-        "../envs/pipeline.yaml"
     shell:
         script(
             "synthetic",
@@ -107,13 +108,13 @@ rule synthetic_figure3:
             labels={"figure": "figure3"},
         ),
         pdf=f"{RES}/synthetic/figures/figure3.pdf",
-    params:
-        args=lambda wc: synthetic_sample_args("figure3"),
-        stem=lambda wc, output: output.png[: -len(".png")],
     log:
         f"{RES}/logs/synthetic/figure3.log",
     conda:
         "../envs/pipeline.yaml"
+    params:
+        args=lambda wc: synthetic_sample_args("figure3"),
+        stem=lambda wc, output: output.png[: -len(".png")],
     shell:
         script(
             "synthetic",

@@ -11,6 +11,16 @@ rule train:
     output:
         model=f"{RES}/{{dataset}}/models/alpha{{alpha}}_seed{{seed}}.pt",
         metrics=f"{RES}/{{dataset}}/models/alpha{{alpha}}_seed{{seed}}.metrics.csv",
+    log:
+        f"{RES}/logs/train/{{dataset}}/alpha{{alpha}}_seed{{seed}}.log",
+    benchmark:
+        f"{RES}/benchmarks/train/{{dataset}}/alpha{{alpha}}_seed{{seed}}.tsv"
+    conda:
+        "../envs/pipeline.yaml"
+    threads: lambda wc: job_threads()
+    resources:
+        runtime=train_runtime,
+        mem_mb=job_mem_mb,
     params:
         args=train_args,
         arch=lambda wc: DATASETS[wc.dataset]["arch"],
@@ -18,16 +28,6 @@ rule train:
         device=config["device"],
         torch_threads=torch_threads(),
         checkpoint=lambda wc: f"{RES}/{wc.dataset}/models/.alpha{wc.alpha}_seed{wc.seed}.ckpt",
-    threads: lambda wc: job_threads()
-    resources:
-        runtime=train_runtime,
-        mem_mb=job_mem_mb,
-    log:
-        f"{RES}/logs/train/{{dataset}}/alpha{{alpha}}_seed{{seed}}.log",
-    benchmark:
-        f"{RES}/benchmarks/train/{{dataset}}/alpha{{alpha}}_seed{{seed}}.tsv"
-    conda:
-        "../envs/pipeline.yaml"
     shell:
         script(
             "train",

@@ -1,10 +1,10 @@
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
-from fakedata import fake_mnist
-from pipeline import snakemake, tiny_config, tiny_mnist
+from pipeline import snakemake
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("RSMOOTH_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -19,8 +19,9 @@ def shared_data_or_skip(*parts: str) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory):
-    """The whole DAG, run once on a tiny generated MNIST; tests read it (and restore any edit)."""
-    wd = tmp_path_factory.mktemp("e2e")
-    fake_mnist(wd / "data", n_train=300, n_test=60)
-    snakemake(wd, config=tiny_config(mnist=tiny_mnist()))
+    """The whole DAG, run once on a copy of .test/ (the tiny config and generated MNIST that
+    `snakemake --directory .test --cores 2` runs); tests read it (and restore any edit)."""
+    wd = tmp_path_factory.mktemp("e2e") / "test"
+    shutil.copytree(REPO / ".test", wd, ignore=shutil.ignore_patterns("results", ".snakemake"))
+    snakemake(wd)
     return wd

@@ -79,3 +79,15 @@ def test_radius_pairs():
     assert radius_pairs(ds) == [("0.25", "0.25"), ("0.5", "0.5"), ("0.75", "0.75")]
     ds["certify"]["n_cert"] = 0
     assert radius_pairs(ds) == []
+
+
+def test_cluster_runtime_grows_with_the_attempt_number():
+    from rsmooth import sizing
+
+    ds = validate_config(base())["datasets"]["mnist"]
+    first = sizing.certify_minutes(ds, radius=False)
+    # 500 images x 100 draws at 2000/s, 60 s overhead, safety 3: ceil(3 x 85 / 60) = 5 minutes
+    assert first == 5
+    assert [sizing.certify_minutes(ds, False, attempt=k) for k in (1, 2, 3)] == [5, 10, 15]
+    assert sizing.train_minutes(ds, base=False, attempt=2) == 2 * sizing.train_minutes(ds, base=False)
+    assert sizing.certify_minutes(ds, radius=True) > first  # radius jobs draw n_cert more

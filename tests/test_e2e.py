@@ -131,3 +131,14 @@ def test_report_contains_every_figure(tiny_run):
     snakemake(tiny_run, "--report", "report.html")
     html = (tiny_run / "report.html").read_text()
     assert "alpha_star.png" in html and "risk_curves.png" in html
+
+
+def test_the_test_folder_holds_the_tiny_config_and_its_generated_data(tmp_path):
+    """.test/ is what tests/pipeline.py's tiny_config and tests/fakedata.py describe."""
+    from conftest import REPO
+    from fakedata import fake_mnist
+
+    assert yaml.safe_load((REPO / ".test" / "config.yaml").read_text()) == tiny_config(mnist=tiny_mnist())
+    fake_mnist(tmp_path, n_train=300, n_test=60)
+    for f in (tmp_path / "MNIST" / "raw").iterdir():
+        assert (REPO / ".test" / "data" / "MNIST" / "raw" / f.name).read_bytes() == f.read_bytes()

@@ -20,7 +20,9 @@ WORKFLOW = ("Snakefile", "rules", "scripts", "rsmooth", "schemas", "report", "en
 # --- unit: fingerprints -----------------------------------------------------------------------
 
 def test_code_files_follow_the_imports_of_each_script():
-    names = lambda s: {f"{f.parent.name}/{f.name}" for f in provenance.code_files(REPO / "scripts" / s)}
+    def names(script):
+        return {f"{f.parent.name}/{f.name}" for f in provenance.code_files(REPO / "scripts" / script)}
+
     assert "rsmooth/core.py" in names("certify.py")
     assert "rsmooth/core.py" not in names("train.py")  # training does not use the smoothing math
     assert {"scripts/train.py", "rsmooth/training.py", "rsmooth/models.py", "rsmooth/data.py",
@@ -35,8 +37,10 @@ def test_code_fingerprint_follows_content_not_time_or_place(tmp_path):
     theirs = provenance.code_fingerprint(REPO / "scripts" / "certify.py")
     # the copy's modules are found beside its own scripts only if the package is the copy's;
     # content, not place, decides: the same bytes elsewhere give the same digest
-    digest = lambda p: provenance._digest(f"{f.parent.name}/{f.name}\0".encode() + f.read_bytes()
-                                          for f in [p] + provenance.code_files(p)[1:])
+    def digest(script):
+        return provenance._digest(f"{f.parent.name}/{f.name}\0".encode() + f.read_bytes()
+                                  for f in [script] + provenance.code_files(script)[1:])
+
     assert digest(copy / "scripts" / "certify.py") == theirs
     os.utime(REPO / "rsmooth" / "core.py")  # a touch
     assert provenance.code_fingerprint(REPO / "scripts" / "certify.py") == theirs

@@ -1,0 +1,24 @@
+"""docs/rulegraph.dot (rendered to docs/rulegraph.png and .svg with Graphviz) is what
+`snakemake --rulegraph` gives for the default config: the same rules and the same edges."""
+import re
+import subprocess
+import sys
+
+from conftest import REPO
+
+
+def edges(dot: str) -> tuple[set, set]:
+    """(rule names, (from rule, to rule) edges) of a rule graph, whatever its numbering."""
+    labels = dict(re.findall(r'^\s*(\d+)\[label = "([^"]+)"', dot, re.M))
+    pairs = {(labels[a], labels[b]) for a, b in re.findall(r"^\s*(\d+) -> (\d+)", dot, re.M)}
+    return set(labels.values()), pairs
+
+
+def test_the_documented_rule_graph_is_the_workflows():
+    live = subprocess.run([sys.executable, "-m", "snakemake", "--rulegraph"], cwd=REPO,
+                          capture_output=True, text=True, check=True).stdout
+    rules, pairs = edges(live)
+    assert {"all", "prepare_data", "train", "certify", "aggregate", "claims", "figure"} <= rules
+    assert edges((REPO / "docs" / "rulegraph.dot").read_text()) == (rules, pairs), (
+        "docs/rulegraph.dot is stale: snakemake --rulegraph > docs/rulegraph.dot, then "
+        "dot -Tpng docs/rulegraph.dot -o docs/rulegraph.png (and -Tsvg)")
