@@ -54,6 +54,22 @@ def read_certification(path) -> pd.DataFrame:
     return df
 
 
+def read_certifications(paths) -> dict:
+    """Every certification table, checked (:func:`read_certification`), sorted by image index,
+    each (alpha, beta, seed) once and, within a seed, the same images everywhere
+    (:func:`check_same_images`). A ValueError names the offending file."""
+    tables, seen = {}, {}
+    for path in paths:
+        df = read_certification(path).sort_values("index", kind="stable").reset_index(drop=True)
+        key = tuple(float(df[c].iloc[0]) for c in ("alpha", "beta", "seed"))
+        if key in seen:
+            raise ValueError(f"{path}: (alpha, beta, seed) = {key} again (first in {seen[key]})")
+        seen[key] = path
+        tables[path] = df
+    check_same_images(tables)
+    return tables
+
+
 def check_same_images(tables: dict) -> None:
     """Within a seed every certification table must cover the same test images (the pairing of
     alphas and betas rests on it); a ValueError names the first table that differs."""
@@ -101,7 +117,7 @@ def savgol_window(n_points: int, window: int, order: int) -> int | None:
 
 def smooth_curve(y: np.ndarray, window: int, order: int) -> np.ndarray:
     """Savitzky-Golay smoothing of a curve on an evenly spaced grid (as the paper does)."""
-    from scipy.signal import savgol_filter  # here, not at the top: certify jobs import this module
+    from scipy.signal import savgol_filter  # here, not at the top: a slow import few callers need
 
     w = savgol_window(len(y), window, order)
     return np.asarray(y, dtype=float) if w is None else savgol_filter(np.asarray(y, float), w, order)

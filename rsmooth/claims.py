@@ -129,8 +129,9 @@ class _Plan:
         self.alphas, self.betas, self.window, self.order = alphas, betas, window, order
         self.curve = _method(alphas, window, order)
         self.zero = np.flatnonzero(alphas == 0)
+        # C3 needs alpha = beta on the grid: a "nearest alpha" could be far from beta
         self.c3 = [(j, int(np.argmin(np.abs(alphas - b)))) for j, b in enumerate(betas)
-                   if b > 0 and alphas[0] <= b <= alphas[-1]]
+                   if b > 0 and np.isclose(alphas, b, rtol=0, atol=1e-9).any()]
 
     def stars(self, r: np.ndarray) -> np.ndarray:
         """Index of alpha* for risks r (m, alphas) -> (m,)."""
@@ -249,7 +250,9 @@ def decide_claims(errors: pd.DataFrame, window: int = 15, order: int = 3, level:
     for k, claim in enumerate(["C1", "C2"] + ["C3"] * len(plan.c3)):
         low, high = est[k] - q * se[k], est[k] + q * se[k]
         ok = np.isfinite(est[k]) and np.isfinite(se[k])
-        verdict = _verdict(low, high, s == 1) if ok else UNDECIDED
+        # a bootstrap that never moves the statistic gives no interval, not certainty
+        degenerate = ok and se[k] == 0
+        verdict = _verdict(low, high, s == 1) if ok and not degenerate else UNDECIDED
         beta = np.nan
         if claim == "C1":
             method = "least-squares slope; " + how
@@ -271,6 +274,8 @@ def decide_claims(errors: pd.DataFrame, window: int = 15, order: int = 3, level:
             if verdict.startswith(SUPPORTED) and mean_stars[j] >= alphas[near]:
                 verdict = UNDECIDED
                 note += "; the gap is > 0 but alpha* is not below beta"
+        if degenerate:
+            note += "; no resample moved the statistic, so it has no interval (undecided)"
         if s == 1:
             note += "; 1 seed: about the models trained once, not the training procedure"
         rows.append({"claim": claim, "beta": beta, "statistic": STATISTICS[claim], "estimate": est[k],

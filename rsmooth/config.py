@@ -206,6 +206,9 @@ def _semantic_errors(config: dict) -> list[str]:
                 msgs.append(f"config key datasets.{name}.certify.radius_pairs[{i}]: "
                             f"{pair} is not on the alpha x beta grid")
         cert = ds["certify"]
+        if cert["n_test"] == 1:
+            msgs.append(f"config key datasets.{name}.certify.n_test: 1 image cannot be split into "
+                        "the two halves that choose alpha* and measure its gap; use 0 (all) or >= 2")
         if 0 < cert["n_cert"] < min_certifying_n(cert["failure_prob"]):
             n, fp = cert["n_cert"], cert["failure_prob"]
             msgs.append(f"config key datasets.{name}.certify.n_cert: {n} draws can never certify "

@@ -4,8 +4,9 @@ Three fingerprints, each a short hex digest of *content* (never of a path or a t
 that a ``touch``, a ``git checkout`` of the same content or a fresh clone changes nothing:
 
 * :func:`code_fingerprint` -- a script and every ``rsmooth`` module it imports, followed
-  transitively through the import statements of the source text. The rules pass it as a
-  ``params`` entry, so Snakemake reruns exactly the jobs whose code changed.
+  transitively through the import statements of the source text. Each rule's shell command ends
+  with it as a comment (rules/common.smk, ``script``), so Snakemake's code trigger reruns
+  exactly the jobs whose code changed.
 * :func:`data_fingerprint` -- the md5 sums of the dataset files a source reads (raw MNIST,
   CIFAR-10 batches or ``.npz``). Where the files are not there yet (torchvision will download
   them), the published md5 sums stand in, so a download of the genuine files changes nothing.
@@ -83,15 +84,21 @@ def _imported_modules(source: str, package_relative: bool) -> set[str]:
     return {m for m in out if (PACKAGE / f"{m}.py").is_file()}
 
 
+# Modules that decide how a job starts, never what it computes (like the warm_worker key): the
+# warm worker runs a job byte for byte as a plain process would (tests/test_warm.py).
+EXECUTION_ONLY = {"warm"}
+
+
 def code_files(script: str | os.PathLike) -> list[Path]:
-    """The script and every rsmooth module it imports, directly or through other modules."""
+    """The script and every rsmooth module it imports, directly or through other modules
+    (imports inside functions count; the execution-only ``warm`` module does not)."""
     script = Path(script)
-    todo = _imported_modules(script.read_text(), package_relative=False)
+    todo = _imported_modules(script.read_text(), package_relative=False) - EXECUTION_ONLY
     seen: set[str] = set()
     while todo:
         m = todo.pop()
         seen.add(m)
-        todo |= _imported_modules((PACKAGE / f"{m}.py").read_text(), package_relative=True) - seen
+        todo |= _imported_modules((PACKAGE / f"{m}.py").read_text(), package_relative=True) - seen - EXECUTION_ONLY
     return [script] + [PACKAGE / f"{m}.py" for m in sorted(seen)]
 
 
@@ -208,6 +215,7 @@ def environment_table(*tables):
     df = pd.concat(frames, ignore_index=True)
     for c in ENV_COLUMNS:
         if c not in df:
-            df[c] = "unrecorded" if c == "env_id" else ""
+            df[c] = None
+    df["env_id"] = df["env_id"].fillna("unrecorded")
     df[ENV_COLUMNS] = df[ENV_COLUMNS].fillna("").astype(str)
     return (df.groupby(["role", *ENV_COLUMNS], sort=True).size().rename("jobs").reset_index())

@@ -235,7 +235,8 @@ def delegate() -> None:
         import signal
 
         sig = int(reply["signal"])
-        signal.signal(sig, signal.SIG_DFL)
+        if sig not in (signal.SIGKILL, signal.SIGSTOP):  # these two take no handler
+            signal.signal(sig, signal.SIG_DFL)
         os.kill(os.getpid(), sig)
         sys.exit(128 + sig)  # a signal that does not kill by default (none of the usual ones)
     sys.exit(int(reply["status"]))
@@ -280,6 +281,7 @@ def _child(conn: socket.socket, listener: socket.socket) -> None:
             return
         pid = os.fork()
         if pid == 0:
+            conn.close()  # only this process reports to the caller
             _job(req, fds)
         for fd in fds:
             os.close(fd)

@@ -49,8 +49,7 @@ def main() -> None:
     from rsmooth import analysis, io, provenance
 
     # Read and check every input before writing anything: a bad file leaves the old tables.
-    certs = {path: analysis.read_certification(path) for path in a.certs}
-    analysis.check_same_images(certs)
+    certs = analysis.read_certifications(a.certs)
     metrics = [analysis.read_table(f, ["alpha", "seed", "clean_test_acc", "final_loss"]) for f in a.metrics]
     envs = [analysis.read_table(f, ["alpha", "beta", "seed", "env_id"]) for f in a.envs]
 

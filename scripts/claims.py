@@ -16,20 +16,14 @@ from rsmooth import cli  # noqa: E402
 
 
 def read_certs(paths):
-    """The errors table of all CSVs, each checked first (rsmooth.analysis.read_certification:
-    a ValueError names the file of anything malformed, truncated or covering other images)."""
+    """The errors table of all CSVs, each checked first (rsmooth.analysis.read_certifications:
+    a ValueError names the file of anything malformed, truncated, repeated or covering other
+    images)."""
     import pandas as pd
 
     from rsmooth import analysis, claims
 
-    tables = {path: analysis.read_certification(path) for path in paths}
-    analysis.check_same_images(tables)
-    seen = {}
-    for path, df in tables.items():
-        key = tuple(df[c].iloc[0] for c in ("alpha", "beta", "seed"))
-        if key in seen:
-            raise ValueError(f"{path}: (alpha, beta, seed) = {key} again (first in {seen[key]})")
-        seen[key] = path
+    tables = analysis.read_certifications(paths)
     return pd.concat([claims.errors_from_certs(df) for df in tables.values()], ignore_index=True)
 
 

@@ -233,3 +233,21 @@ def test_script_refuses_a_bad_csv_and_writes_nothing(tmp_path, damage):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and str(victim) in lines[0], r.stderr
     assert out.read_text() == "previous\n" and not list(tmp_path.glob("fig*"))
+
+
+def test_a_statistic_no_resample_moves_is_undecided_not_a_zero_width_verdict():
+    """Every image errs the same way at every alpha and beta: the bootstrap cannot move C1 or
+    C2, and a zero-width interval must not read as certainty."""
+    rows = [{"alpha": a, "beta": b, "seed": 0, "index": i, "error": int(b >= 0.5 and a == 0)}
+            for a in (0, 0.25, 0.5) for b in (0, 0.25, 0.5) for i in range(40)]
+    table = claims.decide_claims(pd.DataFrame(rows), n_boot=50)
+    c1 = table[table["claim"] == "C1"].iloc[0]
+    assert c1["low"] == c1["high"] and c1["verdict"] == "undecided"
+    assert "no resample moved the statistic" in c1["note"]
+
+
+def test_c3_only_where_alpha_equals_beta_is_on_the_grid():
+    rows = [{"alpha": a, "beta": b, "seed": 0, "index": i, "error": int((i + 3 * a) % 7 == 0)}
+            for a in (0, 0.5) for b in (0, 0.25, 0.5) for i in range(40)]
+    table = claims.decide_claims(pd.DataFrame(rows), n_boot=50)
+    assert table[table["claim"] == "C3"]["beta"].tolist() == [0.5]  # not 0.25, which no alpha equals

@@ -84,6 +84,12 @@ def test_n_cert_too_small_to_ever_certify_is_refused_naming_the_smallest_that_ca
         validate_config(_with(datasets=ds))
 
 
+def test_one_test_image_is_refused_since_the_gap_needs_two_halves():
+    ds = {"mnist": {**PRESET["datasets"]["mnist"], "certify": {"n_test": 1}}}
+    with pytest.raises(ConfigError, match=r"datasets\.mnist\.certify\.n_test: 1 image cannot be split"):
+        validate_config(_with(datasets=ds))
+
+
 def test_warm_worker_is_left_out_of_the_run_record():
     from rsmooth.config import config_record
 

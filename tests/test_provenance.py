@@ -28,6 +28,7 @@ def test_code_files_follow_the_imports_of_each_script():
     assert {"scripts/train.py", "rsmooth/training.py", "rsmooth/models.py", "rsmooth/data.py",
             "rsmooth/io.py", "rsmooth/seeding.py"} <= names("train.py")
     assert "rsmooth/core.py" in names("aggregate.py")  # through analysis.py, imported in a function
+    assert all("rsmooth/warm.py" not in names(s.name) for s in (REPO / "scripts").glob("*.py"))
 
 
 def test_code_fingerprint_follows_content_not_time_or_place(tmp_path):
@@ -80,6 +81,13 @@ def test_environment_records_versions_isa_threads_and_an_id_that_ignores_the_cpu
     assert provenance.environment_id(other) == env["env_id"]
     assert provenance.environment_id(dict(env, threads=4)) != env["env_id"]
     assert provenance.environment_id(dict(env, cpu_isa="AVX2")) != env["env_id"]
+
+
+def test_tables_from_before_the_environment_record_count_as_unrecorded():
+    old = pd.DataFrame([{"alpha": 0.0, "seed": 0}])
+    new = pd.DataFrame([provenance.environment("cpu", 1)])
+    t = provenance.environment_table(pd.concat([old, new]).assign(role="train"))
+    assert sorted(t["env_id"]) == sorted(["unrecorded", new["env_id"].item()])
 
 
 def test_environment_table_counts_jobs_per_environment():
