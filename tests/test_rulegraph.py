@@ -26,3 +26,12 @@ def test_the_documented_rule_graph_is_the_workflows(tmp_path):
     assert edges((REPO / "docs" / "rulegraph.dot").read_text()) == (rules, pairs), (
         "docs/rulegraph.dot is stale: snakemake --rulegraph > docs/rulegraph.dot, then "
         "dot -Tpng docs/rulegraph.dot -o docs/rulegraph.png (and -Tsvg)")
+
+
+def test_the_rendered_rule_graph_shows_the_documented_rules():
+    import xml.etree.ElementTree as ET
+
+    rules, _ = edges((REPO / "docs" / "rulegraph.dot").read_text())
+    svg = ET.parse(REPO / "docs" / "rulegraph.svg").getroot()
+    texts = {el.text for el in svg.iter() if el.tag.endswith("text") and el.text}
+    assert texts == rules, "docs/rulegraph.svg is stale: dot -Tsvg docs/rulegraph.dot -o docs/rulegraph.svg (and -Tpng)"
