@@ -95,3 +95,30 @@ def test_help_shows_defaults_and_choices(capsys):
         assert "(default: cnn)" in text and f"(default: {defaults.top()['threads_per_job']})" in text
     assert "(default: 100)" in load("certify").parser().format_help()  # n_votes
     sys.modules.pop("script_train", None)
+
+
+def test_library_keyword_defaults_equal_the_schemas():
+    """What remains outside the scripts: the package's keyword defaults for config options
+    (convenient for interactive use) must be the schema's; the pipeline always passes them."""
+    import inspect
+
+    from rsmooth import analysis, claims, curves, figures
+
+    an = defaults.dataset("analysis")
+    fig = defaults.schema()["$defs"]["dataset"]["properties"]["figures"]["properties"]
+    schema = {"window": an["savgol_window"], "order": an["savgol_order"], "level": an["level"],
+              "n_boot": an["n_boot"], "rng_seed": an["bootstrap_seed"],
+              "log_y": fig["risk_curves"]["properties"]["log_y"]["default"],
+              "annotate": fig["heatmap"]["properties"]["annotate"]["default"],
+              "cmap": fig["heatmap"]["properties"]["cmap"]["default"],
+              "max_radius": fig["certified"]["properties"]["max_radius"]["default"]}
+    functions = [analysis.alpha_star, analysis.add_gaps, curves.fit_curves, curves.fit_curve,
+                 curves.best_indices, curves.best_alpha, claims.decide_claims, figures.risk_curves,
+                 figures.risk_heatmap, figures.certified_accuracy]
+    checked = 0
+    for f in functions:
+        for name, p in inspect.signature(f).parameters.items():
+            if name in schema and p.default is not inspect.Parameter.empty:
+                assert p.default == schema[name], (f.__qualname__, name, p.default, schema[name])
+                checked += 1
+    assert checked >= 18, checked
