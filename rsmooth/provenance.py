@@ -217,5 +217,5 @@ def environment_table(*tables):
         if c not in df:
             df[c] = None
     df["env_id"] = df["env_id"].fillna("unrecorded")
-    df[ENV_COLUMNS] = df[ENV_COLUMNS].fillna("").astype(str)
+    df[ENV_COLUMNS] = df[ENV_COLUMNS].astype(object).fillna("").astype(str)
     return (df.groupby(["role", *ENV_COLUMNS], sort=True).size().rename("jobs").reset_index())
