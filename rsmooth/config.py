@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import copy
 import math
-from pathlib import Path
 
 import jsonschema
 import numpy as np
 import yaml
 
-SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
+from .defaults import SCHEMA_PATH, schema  # noqa: F401  (one loader of the schema)
 
 
 class ConfigError(ValueError):
@@ -22,8 +21,8 @@ class ConfigError(ValueError):
 
 
 def load_schema() -> dict:
-    with open(SCHEMA_PATH) as f:
-        return yaml.safe_load(f)
+    """The config schema (a fresh copy: validation never shares its dict)."""
+    return copy.deepcopy(schema())
 
 
 def key_name(path) -> str:

@@ -9,11 +9,10 @@ import numpy as np
 import torch
 
 from .io import atomic_path
+from .provenance import CIFAR10_BATCHES_MD5, CIFAR10_NPZ, MNIST_RAW_MD5  # the files each source reads
 
-MNIST_RAW = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-CIFAR10_BATCHES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4",
-                   "data_batch_5", "test_batch", "batches.meta")
+MNIST_RAW = tuple(MNIST_RAW_MD5)
+CIFAR10_BATCHES = tuple(CIFAR10_BATCHES_MD5)
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 
@@ -57,9 +56,6 @@ def fetch_mnist(root: str | Path) -> Arrays:
     train, test = _torchvision_fetch(MNIST, root, MNIST_RAW, root / "MNIST" / "raw", "MNIST")
     return Arrays(train.data.numpy()[:, None], train.targets.numpy().astype(np.int64),
                   test.data.numpy()[:, None], test.targets.numpy().astype(np.int64), 10)
-
-
-CIFAR10_NPZ = Path("cifar10") / "cifar10.npz"
 
 
 def fetch_cifar10(root: str | Path) -> Arrays:
