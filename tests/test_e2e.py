@@ -133,12 +133,12 @@ def test_report_contains_every_figure(tiny_run):
     assert "alpha_star.png" in html and "risk_curves.png" in html
 
 
-def test_the_test_folder_holds_the_tiny_config_and_its_generated_data(tmp_path):
-    """.test/ is what tests/pipeline.py's tiny_config and tests/fakedata.py describe."""
+def test_the_test_folder_holds_the_data_that_fakedata_generates(tmp_path):
+    """.test/data is what tests/fakedata.py makes (its config is tiny_config's one home)."""
     from conftest import REPO
     from fakedata import fake_mnist
 
-    assert yaml.safe_load((REPO / ".test" / "config.yaml").read_text()) == tiny_config(mnist=tiny_mnist())
+    assert tiny_config(mnist=tiny_mnist())["datasets"]["mnist"]["certify"]["n_test"] == 30
     fake_mnist(tmp_path, n_train=300, n_test=60)
     for f in (tmp_path / "MNIST" / "raw").iterdir():
         assert (REPO / ".test" / "data" / "MNIST" / "raw" / f.name).read_bytes() == f.read_bytes()
