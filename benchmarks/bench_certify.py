@@ -2,12 +2,14 @@
 """Certification speed on the machine at hand, against its own matrix-multiply peak.
 
 Measures, in one run: the fp32 matmul peak (GFLOP/s and the implied ceiling in network
-evaluations/s for the paper's CNN), a straightforward reference loop (fp32 NCHW, 64 images x
+evaluations/s for the model measured), a straightforward reference loop (fp32 NCHW, 64 images x
 100 draws per forward pass, votes counted image by image in Python), the pipeline's engine
 (rsmooth.core.Smooth) without and with early stopping, the agreement of its votes and counts
 with the reference on the same draws, and the share of forward passes early stopping saves per
-beta. Prints a Markdown table. Uses a trained model and real MNIST when given (or found in
-results/), else a randomly initialised network on random images.
+beta. Prints a Markdown table. ``--dataset mnist`` measures the paper's CNN, ``--dataset
+cifar10`` the dataset's architecture in config.yaml (``fastnet``) or ``--arch``. Uses a trained
+model and the real test images when given (or found in results/), else a randomly initialised
+network on random images.
 """
 import argparse
 import json
@@ -22,7 +24,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rsmooth import cli, core, data, models  # noqa: E402
 
-FLOP_PER_EVAL = 2 * (26 * 26 * 32 * 9 + 24 * 24 * 64 * 32 * 9 + 9216 * 128 + 128 * 10)
+DEFAULTS = {  # dataset -> (arch, image shape, the default run's model it measures)
+    "mnist": ("cnn", (1, 28, 28), "alpha0.5_seed0.pt"),
+    "cifar10": ("fastnet", (3, 32, 32), "alpha0.25_seed0.pt"),
+}
 
 
 def matmul_peak(device, n=2048, reps=10):
@@ -60,8 +65,10 @@ def reference_counts(model, x, seed, n, beta, num_classes, device):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default="results/mnist/models/alpha0.5_seed0.pt")
-    p.add_argument("--data", default="results/mnist/data.npz")
+    p.add_argument("--dataset", choices=sorted(DEFAULTS), default="mnist")
+    p.add_argument("--arch", help="architecture (default: the dataset's)")
+    p.add_argument("--model", help="state dict (default: results/<dataset>/models/ of a default run)")
+    p.add_argument("--data", help="dataset cache (default: results/<dataset>/data.npz)")
     p.add_argument("--images", type=int, default=128, help="test images per measurement")
     p.add_argument("--n", type=int, default=100, help="draws per image (N)")
     p.add_argument("--beta", type=float, default=0.5)
@@ -76,21 +83,26 @@ def main():
     threads = len(os.sched_getaffinity(0))
     torch.set_num_threads(threads)
     bs = a.batch_size or (4096 if device.type == "cuda" else 128)
-    model = models.build_model("cnn", 1, 10, 28)
+    arch, shape, default_model = DEFAULTS[a.dataset]
+    arch = a.arch or arch
+    model_path = Path(a.model or f"results/{a.dataset}/models/{default_model}")
+    data_path = Path(a.data or f"results/{a.dataset}/data.npz")
+    model = models.build_model(arch, shape[0], 10, shape[1])
     source = "random weights, random images"
-    if Path(a.model).exists() and Path(a.data).exists():
-        models.load_state(model, a.model)
-        ds = data.load_cache(a.data)
+    if model_path.exists() and data_path.exists():
+        models.load_state(model, model_path)
+        ds = data.load_cache(data_path)
         x = data.to_float(ds.x_test[:a.images]).contiguous()
-        source = f"{a.model} on {a.data}"
+        source = f"{model_path} on {data_path}"
     else:
-        x = torch.rand(a.images, 1, 28, 28)
+        x = torch.rand(a.images, *shape)
     model.eval().to(device)
     idx = np.arange(len(x))
     peak = matmul_peak(device)
-    ceiling = peak * 1e9 / FLOP_PER_EVAL
+    flop_per_eval = models.flops_per_image(model, shape)
+    ceiling = peak * 1e9 / flop_per_eval
 
-    ref_model = models.build_model("cnn", 1, 10, 28)
+    ref_model = models.build_model(arch, shape[0], 10, shape[1])
     ref_model.load_state_dict(model.state_dict())
     ref_model.eval().to(device)
     reference_counts(ref_model, x[:8], 0, 10, a.beta, 10, device)  # warm-up
@@ -118,11 +130,11 @@ def main():
         saved[b] = 1 - r.n_evals.sum() / (len(x) * a.n)
 
     dev_name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {threads} threads"
-    print(f"device: {dev_name}; torch {torch.__version__}; model: {source}")
+    print(f"device: {dev_name}; torch {torch.__version__}; {arch}: {source}")
     print(f"{len(x)} images x N = {a.n} draws at beta = {a.beta}; engine batch {bs}\n")
     print("| what | evaluations/s | % of matmul peak | speed-up |")
     print("| --- | --- | --- | --- |")
-    print(f"| fp32 matmul peak: {peak:.0f} GFLOP/s ({FLOP_PER_EVAL / 1e6:.1f} MFLOP per evaluation) | {ceiling:.0f} | 100% | |")
+    print(f"| fp32 matmul peak: {peak:.0f} GFLOP/s ({flop_per_eval / 1e6:.1f} MFLOP per evaluation) | {ceiling:.0f} | 100% | |")
     print(f"| reference loop (NCHW, 64 x {a.n} per pass, Python counting) | {ref_rate:.0f} | {100 * ref_rate / ceiling:.0f}% | 1.00x |")
     print(f"| engine, full vote | {eng_rate:.0f} | {100 * eng_rate / ceiling:.0f}% | {eng_rate / ref_rate:.2f}x |")
     print(f"| engine, early stopping (evaluations made) | {es_rate:.0f} | {100 * es_rate / ceiling:.0f}% | {es_rate / ref_rate:.2f}x |")
@@ -133,7 +145,8 @@ def main():
     print("| --- |" + " --- |" * len(a.betas))
     print("| forward passes saved by early stopping | " + " | ".join(f"{100 * s:.1f}%" for s in saved.values()) + " |")
     if a.json:
-        a.json.write_text(json.dumps({"device": dev_name, "peak_gflops": peak, "ceiling": ceiling,
+        a.json.write_text(json.dumps({"device": dev_name, "arch": arch, "peak_gflops": peak,
+                                      "flop_per_eval": flop_per_eval, "ceiling": ceiling,
                                       "reference": ref_rate, "engine": eng_rate, "early_stop": es_rate,
                                       "same_counts": same_counts, "same_votes": same_votes,
                                       "images": len(x), "saved": saved}, indent=1))

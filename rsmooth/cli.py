@@ -48,6 +48,13 @@ def positive_float(text: str) -> float:
     return v
 
 
+def unit_float(text: str) -> float:
+    v = nonneg_float(text)
+    if v >= 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return v
+
+
 def probability(text: str) -> float:
     v = float(text)
     if not 0.0 < v < 1.0:

@@ -103,13 +103,67 @@ class CifarResNet(nn.Module):
         return self.fc(F.adaptive_avg_pool2d(h, 1).flatten(1))
 
 
+class _ConvGroup(nn.Module):
+    """conv3x3 -> max-pool 2 -> BN -> GELU, then a residual conv3x3 -> BN -> GELU at the pooled
+    resolution: the convolution before the pool is the group's only full-resolution one."""
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+
+    def forward(self, x):
+        h = F.gelu(self.bn1(F.max_pool2d(self.conv1(x), 2)))
+        return h + F.gelu(self.bn2(self.conv2(h)))
+
+
+class FastCifarNet(nn.Module):
+    """A small residual network that trains CIFAR-10 to ~85% in a few CPU minutes (``fastnet``).
+
+    Normalisation per channel (the first layer, as in ``CifarResNet``), a 2x2 stem convolution
+    to 24 channels (32x32 -> 31x31) with GELU, three conv-pool groups of ``widths`` channels
+    (31 -> 15 -> 7 -> 3 pixels, each with a residual convolution at the pooled size), global
+    max-pooling and a linear head without bias. The layout follows the fast CIFAR-10 trainers
+    (Page's ResNet-9, Jordan's airbench) with narrow widths, so that every convolution has
+    enough channels to run near the CPU's matrix-multiply peak: 39.8 MFLOP per image at the
+    default widths (32, 64, 128), half of ResNet-20's 81.6 (``flops_per_image``), and each of
+    them several times faster (docs/performance.md).
+    """
+
+    def __init__(self, in_channels: int = 3, num_classes: int = 10, image_size: int = 32,
+                 widths=(32, 64, 128), stem: int = 24, mean=None, std=None):
+        super().__init__()
+        if mean is None:
+            mean = CIFAR10_MEAN if in_channels == 3 else (0.5,) * in_channels
+        if std is None:
+            std = CIFAR10_STD if in_channels == 3 else (0.25,) * in_channels
+        if (image_size - 1) >> len(widths) < 1:  # the stem takes a pixel, each group halves
+            raise ValueError(f"fastnet needs images of at least {2 ** len(widths) + 1} pixels, "
+                             f"got {image_size}")
+        self.normalize = Normalize(mean, std)
+        self.stem = nn.Conv2d(in_channels, stem, 2)
+        groups, cin = [], stem
+        for w in widths:
+            groups.append(_ConvGroup(cin, w))
+            cin = w
+        self.groups = nn.Sequential(*groups)
+        self.fc = nn.Linear(cin, num_classes, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.groups(F.gelu(self.stem(self.normalize(x))))
+        return self.fc(torch.amax(h, dim=(2, 3)))
+
+
 def _resnet(depth):
     def make(in_channels=3, num_classes=10, image_size=32, **kw):
         return CifarResNet(depth, in_channels, num_classes, image_size, **kw)
     return make
 
 
-ARCHITECTURES = {"cnn": PaperCNN, **{f"resnet{d}": _resnet(d) for d in (20, 32, 44, 56, 110)}}
+ARCHITECTURES = {"cnn": PaperCNN, **{f"resnet{d}": _resnet(d) for d in (20, 32, 44, 56, 110)},
+                 "fastnet": FastCifarNet}
 
 
 def build_model(arch: str, in_channels: int, num_classes: int, image_size: int, **kwargs) -> nn.Module:
@@ -118,6 +172,33 @@ def build_model(arch: str, in_channels: int, num_classes: int, image_size: int, 
         raise ValueError(f"unknown model architecture {arch!r}; known: {sorted(ARCHITECTURES)}")
     return ARCHITECTURES[arch](in_channels=in_channels, num_classes=num_classes,
                                image_size=image_size, **kwargs)
+
+
+def flops_per_image(model: nn.Module, shape) -> int:
+    """Floating-point operations of one forward pass of one image of ``shape`` [C, H, W]: two
+    per multiply-add of every convolution and linear layer (normalisation, activations and
+    pooling not counted), the convention of the benchmarks' "% of matmul peak"."""
+    total = 0
+
+    def count(m, inputs, out):
+        nonlocal total
+        if isinstance(m, nn.Conv2d):
+            k = m.kernel_size[0] * m.kernel_size[1] * m.in_channels // m.groups
+            total += 2 * out[0].numel() * k
+        elif isinstance(m, nn.Linear):
+            total += 2 * m.in_features * m.out_features
+
+    hooks = [m.register_forward_hook(count) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    was_training = model.training
+    try:
+        with torch.no_grad():
+            model.eval()(torch.zeros(1, *shape, dtype=next(model.parameters()).dtype,
+                                     device=next(model.parameters()).device))
+    finally:
+        for h in hooks:
+            h.remove()
+        model.train(was_training)
+    return total
 
 
 def save_state(model: nn.Module, path) -> None:

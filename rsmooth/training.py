@@ -37,12 +37,22 @@ class TrainConfig:
     lr: float = _D["lr"]
     momentum: float = _D["momentum"]          # sgd only
     weight_decay: float = _D["weight_decay"]
-    schedule: str = _D["schedule"]            # step: lr * gamma**epoch | cosine
+    schedule: str = _D["schedule"]            # step: lr * gamma**epoch | cosine | onecycle (per step)
     gamma: float = _D["gamma"]
     augment: str = _D["augment"]              # none | crop_flip (random 4-pixel-pad crop and h-flip)
+    label_smoothing: float = _D["label_smoothing"]  # cross-entropy against (1 - s) one-hot + s / K
 
 
-def _optimizer(model, cfg: TrainConfig):
+def onecycle(step: int, total: int) -> float:
+    """The ``onecycle`` learning-rate factor at optimizer step ``step`` of ``total``: linear from
+    0.1 to 1 over the first quarter of the steps, then linear down to 0.001 at the last step."""
+    if total <= 1:
+        return 1.0
+    t = min(step / (total - 1), 1.0)  # the scheduler's last call (after the last step) stays at the end
+    return 0.1 + 0.9 * t / 0.25 if t < 0.25 else 1.0 - 0.999 * (t - 0.25) / 0.75
+
+
+def _optimizer(model, cfg: TrainConfig, steps_per_epoch: int):
     if cfg.optimizer == "adadelta":
         opt = torch.optim.Adadelta(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     elif cfg.optimizer == "sgd":
@@ -54,8 +64,11 @@ def _optimizer(model, cfg: TrainConfig):
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=cfg.gamma)
     elif cfg.schedule == "cosine":
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(cfg.epochs, 1))
+    elif cfg.schedule == "onecycle":
+        total = cfg.epochs * steps_per_epoch
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: onecycle(step, total))
     else:
-        raise ValueError(f"unknown schedule {cfg.schedule!r}; known: step, cosine")
+        raise ValueError(f"unknown schedule {cfg.schedule!r}; known: step, cosine, onecycle")
     return opt, sched
 
 
@@ -86,7 +99,10 @@ def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, alpha: float
     if cfg.train_images:
         x, y = x[:cfg.train_images], y[:cfg.train_images]
     model.to(device).to(memory_format=torch.channels_last).train()
-    opt, sched = _optimizer(model, cfg)
+    n = len(x)
+    steps = (n + cfg.batch_size - 1) // cfg.batch_size
+    opt, sched = _optimizer(model, cfg, steps)
+    per_step = cfg.schedule == "onecycle"  # the others step once per epoch
     g = torch.Generator().manual_seed(seed)
     start_epoch, losses, wall_before = 0, [], 0.0
     fingerprint = repr((asdict(cfg), float(alpha), int(seed), len(x)))
@@ -101,8 +117,6 @@ def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, alpha: float
             log(f"resumed from {checkpoint} after epoch {start_epoch}")
         else:
             log(f"ignoring {checkpoint}: it was written for other training settings")
-    n = len(x)
-    steps = (n + cfg.batch_size - 1) // cfg.batch_size
     t0 = time.perf_counter()
     for epoch in range(start_epoch, cfg.epochs):
         perm = torch.randperm(n, generator=g)
@@ -123,13 +137,16 @@ def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, alpha: float
                 xm = xb[s:s + cfg.micro_batch].to(device, non_blocking=True)
                 xm = xm.contiguous(memory_format=torch.channels_last)
                 loss = F.cross_entropy(model(xm), yb[s:s + cfg.micro_batch].to(device),
-                                       reduction="sum") / m
+                                       reduction="sum", label_smoothing=cfg.label_smoothing) / m
                 loss.backward()
                 step_loss += loss.item()
             opt.step()
+            if per_step:
+                sched.step()
             total += step_loss * len(idx)
             count += len(idx)
-        sched.step()
+        if not per_step:
+            sched.step()
         losses.append(total / count)
         if checkpoint is not None:  # saved before the epoch is logged as done
             buf = io.BytesIO()  # in memory first: a full disk then fails as an OSError
@@ -146,13 +163,18 @@ def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, alpha: float
 
 
 def accuracy(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch.device,
-             batch_size: int = 256) -> float:
-    """Clean (noise-free) accuracy of ``model`` on ``x``, ``y``."""
+             batch_size: int = 256, noise: float = 0.0, seed: int = 0) -> float:
+    """Accuracy of ``model`` on ``x``, ``y``: clean (``noise == 0``), or on one draw of
+    x + noise * eps per image, eps from a generator seeded with ``seed``."""
     model.eval()
     correct = 0
+    g = torch.Generator().manual_seed(seed)
     with torch.inference_mode():
         for s in range(0, len(x), batch_size):
-            xb = x[s:s + batch_size].to(device).contiguous(memory_format=torch.channels_last)
+            xb = x[s:s + batch_size]
+            if noise > 0:
+                xb = xb + noise * torch.randn(xb.shape, generator=g)
+            xb = xb.to(device).contiguous(memory_format=torch.channels_last)
             correct += int((model(xb).argmax(1).cpu() == y[s:s + batch_size]).sum())
     return correct / max(len(x), 1)
 

@@ -63,8 +63,8 @@ def main() -> None:
     if metrics:
         m = pd.concat(metrics)
         m = m.rename(columns={"env_id": "train_env"}) if "env_id" in m else m.assign(train_env="")
-        risk = risk.merge(m[["alpha", "seed", "clean_test_acc", "final_loss", "train_env"]],
-                          on=["alpha", "seed"], how="left")
+        cols = ["alpha", "seed", "clean_test_acc", "noisy_test_acc", "final_loss", "train_env"]
+        risk = risk.merge(m[[c for c in cols if c in m]], on=["alpha", "seed"], how="left")
     if envs:
         e = pd.concat(envs).rename(columns={"env_id": "certify_env"})
         risk = risk.merge(e[["alpha", "beta", "seed", "certify_env"]], on=["alpha", "beta", "seed"], how="left")

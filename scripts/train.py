@@ -38,10 +38,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--momentum", type=cli.nonneg_float, default=t["momentum"], help="SGD momentum")
     p.add_argument("--weight-decay", type=cli.nonneg_float, default=t["weight_decay"], help="L2 penalty")
     p.add_argument("--schedule", choices=defaults.choices("schedule"), default=t["schedule"],
-                   help="learning-rate schedule: step (lr x gamma^epoch) or cosine")
+                   help="learning-rate schedule: step (lr x gamma^epoch), cosine (per epoch) or "
+                        "onecycle (per step: linear warm-up over the first quarter, then down)")
     p.add_argument("--gamma", type=cli.positive_float, default=t["gamma"], help="StepLR factor per epoch")
     p.add_argument("--augment", choices=defaults.choices("augment"), default=t["augment"],
                    help="augmentation before the noise")
+    p.add_argument("--label-smoothing", type=cli.unit_float, default=t["label_smoothing"],
+                   help="cross-entropy label smoothing s in [0, 1)")
     p.add_argument("--device", default=top["device"], help="auto, cpu, cuda or cuda:N")
     p.add_argument("--threads", type=cli.nonneg_int, default=top["threads_per_job"],
                    help="torch CPU threads (0: every CPU; the count changes the bits)")
@@ -75,13 +78,17 @@ def main() -> None:
     cfg = training.TrainConfig(
         epochs=a.epochs, batch_size=a.batch_size, copies=a.copies, micro_batch=a.micro_batch,
         train_images=a.train_images, optimizer=a.optimizer, lr=a.lr, momentum=a.momentum,
-        weight_decay=a.weight_decay, schedule=a.schedule, gamma=a.gamma, augment=a.augment)
+        weight_decay=a.weight_decay, schedule=a.schedule, gamma=a.gamma, augment=a.augment,
+        label_smoothing=a.label_smoothing)
     print(f"training {a.arch} alpha={a.alpha:g} seed={a.seed} on {device} ({threads} threads): {cfg}")
     x = data.to_float(ds.x_train)
     y = torch.from_numpy(ds.y_train)
     stats = training.train(model, x, y, a.alpha, cfg, derive_seed(a.seed, "train", f"{a.alpha:g}"),
                            device, checkpoint=a.checkpoint)
-    acc = training.accuracy(model, data.to_float(ds.x_test), torch.from_numpy(ds.y_test), device)
+    x_test, y_test = data.to_float(ds.x_test), torch.from_numpy(ds.y_test)
+    acc = training.accuracy(model, x_test, y_test, device)
+    noisy_acc = training.accuracy(model, x_test, y_test, device, noise=a.alpha,
+                                  seed=derive_seed(a.seed, "noisy-accuracy", f"{a.alpha:g}"))
     models.save_state(model, a.out)
     # Only what the same inputs reproduce byte for byte; timings go to the log (and to the rule's
     # benchmark file), so rerunning a job rewrites the same table.
@@ -89,11 +96,12 @@ def main() -> None:
     # identical environments, so they keep the bytes stable and let aggregation see a mix.
     row = {"alpha": a.alpha, "seed": a.seed, "arch": a.arch, "epochs": a.epochs,
            "copies": a.copies, "final_loss": stats["final_loss"], "clean_test_acc": acc,
+           "noisy_test_acc": noisy_acc,
            **provenance.environment(device, threads)}
     io.write_csv(pd.DataFrame([row]), a.metrics)
     if a.checkpoint is not None and a.checkpoint.exists():
         a.checkpoint.unlink()
-    print(f"clean test accuracy {acc:.4f}; training {stats['train_wall_s']:.1f} s, "
+    print(f"clean test accuracy {acc:.4f}, at noise alpha {noisy_acc:.4f}; training {stats['train_wall_s']:.1f} s, "
           f"{stats['samples_per_s']:.0f} samples/s; job {time.perf_counter() - t0:.1f} s; "
           f"wrote {a.out}")
 

@@ -91,7 +91,7 @@ def test_help_shows_defaults_and_choices(capsys):
     for script in ("train", "certify"):
         parser = load(script).parser()
         text = parser.format_help()
-        assert "{cnn,resnet20,resnet32,resnet44,resnet56,resnet110}" in text
+        assert "{cnn,resnet20,resnet32,resnet44,resnet56,resnet110,fastnet}" in text
         assert "(default: cnn)" in text and f"(default: {defaults.top()['threads_per_job']})" in text
     assert "(default: 100)" in load("certify").parser().format_help()  # n_votes
     sys.modules.pop("script_train", None)

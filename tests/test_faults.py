@@ -63,6 +63,51 @@ def test_training_is_deterministic_and_resumes_to_the_same_weights(small, tmp_pa
         assert torch.equal(first[k], resumed[k]), f"{k} differs after resuming"
 
 
+def test_onecycle_schedule_is_a_warm_up_then_a_decay_to_a_thousandth():
+    f = [training.onecycle(i, 101) for i in range(102)]
+    assert f[0] == pytest.approx(0.1) and f[25] == pytest.approx(1.0) and f[100] == pytest.approx(0.001)
+    assert all(a < b for a, b in zip(f[:25], f[1:26])) and all(a > b for a, b in zip(f[25:100], f[26:101]))
+    assert f[101] == f[100]  # the scheduler's call after the last step
+    assert training.onecycle(0, 1) == 1.0
+
+
+def test_onecycle_and_label_smoothing_train_per_step_and_resume_to_the_same_weights(small, tmp_path):
+    a = data.load_cache(small / "data.npz")
+    x, y = data.to_float(a.x_train), torch.from_numpy(a.y_train)
+    cfg = training.TrainConfig(epochs=2, batch_size=32, copies=1, optimizer="sgd", lr=0.05,
+                               schedule="onecycle", label_smoothing=0.2)
+    lrs = []
+    real_step = torch.optim.SGD.step
+
+    def record(self, *args, **kw):
+        lrs.append(self.param_groups[0]["lr"])
+        return real_step(self, *args, **kw)
+
+    torch.optim.SGD.step = record
+    try:
+        first = _train(x, y, cfg)
+    finally:
+        torch.optim.SGD.step = real_step
+    steps = 2 * 7  # 200 images in batches of 32
+    assert lrs == pytest.approx([0.05 * training.onecycle(i, steps) for i in range(steps)])
+    plain = _train(x, y, training.TrainConfig(**{**cfg.__dict__, "label_smoothing": 0.0}))
+    assert any(not torch.equal(first[k], plain[k]) for k in first)  # the smoothing is used
+
+    ckpt = tmp_path / "run.ckpt"
+
+    def killed_after_epoch_one(msg):
+        if msg.startswith("epoch 1:"):
+            raise KeyboardInterrupt("simulated kill after epoch 1")
+
+    torch.manual_seed(0)
+    with pytest.raises(KeyboardInterrupt):
+        training.train(models.PaperCNN(1, 10, 28), x, y, 0.4, cfg, seed=11, device=torch.device("cpu"),
+                       checkpoint=ckpt, log=killed_after_epoch_one)
+    resumed = _train(x, y, cfg, checkpoint=ckpt)
+    for k in first:
+        assert torch.equal(first[k], resumed[k]), f"{k} differs after resuming"
+
+
 def test_training_job_rerun_alone_gives_identical_bytes(small, tmp_path):
     run_script("train.py", "--data", small / "data.npz", "--alpha", 0.3, "--epochs", 1, "--copies", 2,
                "--batch-size", 16, "--out", tmp_path / "m.pt", "--metrics", tmp_path / "m.csv")

@@ -12,7 +12,7 @@ import pytest
 from conftest import REPO, shared_data_or_skip
 from fakedata import fake_mnist
 from pipeline import planned_jobs, run_script, snakemake, tiny_config, tiny_mnist
-from rsmooth import provenance
+from rsmooth import defaults, provenance
 
 WORKFLOW = ("Snakefile", "rules", "scripts", "rsmooth", "schemas", "report", "envs", "config.yaml")
 
@@ -169,7 +169,7 @@ def test_replacing_a_raw_data_file_plans_data_preparation_and_everything_after(t
 
 @pytest.mark.e2e
 def test_execution_settings_and_coerced_values_from_the_command_line_rerun_nothing(tiny_run):
-    for extra in (["warm_worker=True"], ["warm_worker=false"], ["seeds=[0]"], ["threads_per_job=2"]):
+    for extra in (["warm_worker=True"], ["warm_worker=false"], ["seeds=[0]"], ["threads_per_job=1"]):
         r = snakemake(tiny_run, "-n", "--quiet", "rules", "--config", *extra)
         assert planned_jobs(tiny_run, output=r.stdout + r.stderr) == {}, extra
     r = snakemake(tiny_run, "-n", "--quiet", "rules", "--cores", "1")
@@ -182,7 +182,7 @@ def test_every_model_and_table_records_its_environment(tiny_run):
     envs = pd.read_csv(res / "environments.csv")
     assert set(envs["role"]) == {"train", "certify"}
     assert envs.groupby("role")["jobs"].sum().to_dict() == {"train": 3, "certify": 9}
-    assert (envs["threads"] == 2).all()  # threads_per_job, whatever --cores was
+    assert (envs["threads"] == defaults.top()["threads_per_job"]).all()  # whatever --cores was
     risk = pd.read_csv(res / "risk.csv")
     assert risk["train_env"].nunique() == 1 and risk["certify_env"].nunique() == 1
     sources = pd.read_csv(res / "data.sources.csv")
