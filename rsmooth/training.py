@@ -163,9 +163,10 @@ def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, alpha: float
 
 
 def accuracy(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch.device,
-             batch_size: int = 256, noise: float = 0.0, seed: int = 0) -> float:
+             batch_size: int = 128, noise: float = 0.0, seed: int = 0) -> float:
     """Accuracy of ``model`` on ``x``, ``y``: clean (``noise == 0``), or on one draw of
-    x + noise * eps per image, eps from a generator seeded with ``seed``."""
+    x + noise * eps per image, eps from a generator seeded with ``seed``. ``batch_size`` is
+    for speed (128 is the fastest on one CPU thread for both CIFAR-10 and MNIST models)."""
     model.eval()
     correct = 0
     g = torch.Generator().manual_seed(seed)

@@ -231,6 +231,9 @@ def delegate() -> None:
     if "refused" in reply:
         print(f"warm worker refused the job ({reply['refused']}); running directly", file=sys.stderr)
         return
+    if "maxrss_kb" in reply:  # Snakemake's benchmark file measures this caller, not the job
+        print(f"warm worker: the job's peak memory (max RSS) was {reply['maxrss_kb'] / 1024:.0f} MiB",
+              file=sys.stderr)
     if "signal" in reply:  # die as the job died, so the caller's parent sees the same status
         import signal
 
@@ -293,9 +296,10 @@ def _child(conn: socket.socket, listener: socket.socket) -> None:
                 os.kill(pid, signal.SIGKILL)
 
         threading.Thread(target=watch, daemon=True).start()
-        _, wstatus = os.waitpid(pid, 0)
+        _, wstatus, usage = os.wait4(pid, 0)
         reply = ({"signal": os.WTERMSIG(wstatus)} if os.WIFSIGNALED(wstatus)
                  else {"status": os.WEXITSTATUS(wstatus)})
+        reply["maxrss_kb"] = usage.ru_maxrss  # the job's peak resident memory (Linux: KiB)
     finally:
         try:
             _send_msg(conn, reply)

@@ -1,5 +1,6 @@
 """The warm worker (rsmooth/warm.py): a job started through it behaves like a direct run."""
 import os
+import re
 import resource
 import shutil
 import signal
@@ -35,6 +36,16 @@ if __name__ == "__main__":
             print("write: ok")
         except OSError as e:
             print("write:", e.strerror)
+        sys.exit(0)
+    if sys.argv[1] == "alloc":
+        block = bytearray(400 * 2 ** 20)
+        block[::4096] = b"x" * len(block[::4096])  # touch every page
+        print("allocated")
+        sys.exit(0)
+    if sys.argv[1] == "whoami":
+        print("in worker:", warm._IN_CHILD, "uid:", os.getuid(), "gid:", os.getgid(),
+              "groups:", sorted(os.getgroups()))
+        print("cgroup:", " ".join(sorted(open("/proc/self/cgroup").read().split())))
         sys.exit(0)
     if sys.argv[1] == "signal":
         os.kill(os.getpid(), int(sys.argv[2]))
@@ -83,8 +94,17 @@ def test_the_job_runs_in_the_worker_with_the_callers_cwd_argv_env_and_streams(tm
         assert rc == 3
         assert out.splitlines() == ["in worker: True", f"cwd: {tmp_path}", "argv: ['3', 'x y']",
                                     "env: forty-two"]
-        assert err.strip() == "to stderr"
+        assert err.splitlines()[0] == "to stderr"
+        assert re.fullmatch(r"warm worker: the job's peak memory \(max RSS\) was \d+ MiB", err.splitlines()[1])
     assert len(list(tmpdir.glob("rsmooth-warm-*/*.sock"))) == 1
+
+
+def test_the_log_gets_the_jobs_peak_memory_which_the_benchmark_file_cannot_see(tmp_path, private_tmp):
+    _, env = private_tmp
+    rc, out, err = run_probe(tmp_path, env, "alloc")
+    assert rc == 0 and out == "allocated\n"
+    mib = int(re.search(r"peak memory \(max RSS\) was (\d+) MiB", err).group(1))
+    assert 400 <= mib < 4000  # the job's 400 MiB, not its caller's few
 
 
 def test_without_the_switch_the_script_runs_directly(tmp_path, private_tmp):
@@ -230,3 +250,83 @@ def test_the_worker_refuses_a_caller_whose_identity_differs_from_its_own(tmp_pat
     rc, out, err = run_probe(tmp_path, env, "renice-after-key")  # its key, but nice 3
     assert rc == 0 and "in worker: False" in out
     assert "warm worker refused the job" in err and "running directly" in err
+
+
+# Who the job is: a job run through a worker has its caller's user, groups and cgroup, because a
+# caller that differs in any of them has another key (rsmooth.warm.identity) and so its own
+# worker, started by itself. Root is needed to become another user, join other groups or move
+# into another cgroup; the callers keep read access to the interpreter and the repository
+# (wherever they lie) through ambient DAC capabilities.
+_AS_OTHER = ["--inh-caps=+dac_override,+dac_read_search", "--ambient-caps=+dac_override,+dac_read_search"]
+needs_setpriv = pytest.mark.skipif(not shutil.which("setpriv") or os.geteuid() != 0,
+                                   reason="needs root and setpriv")
+
+
+def _whoami(tmp_path, env, prefix=()):
+    rc, out, err = run_probe(tmp_path, env, "whoami", prefix=prefix)
+    assert rc == 0, err
+    first, cgroup = out.splitlines()
+    return first, cgroup
+
+
+@needs_setpriv
+def test_a_job_runs_as_its_callers_user_never_as_the_workers(tmp_path, private_tmp):
+    tmpdir, env = private_tmp
+    tmpdir.chmod(0o1777)  # each user makes its own private socket folder in it
+    first, _ = _whoami(tmp_path, env)
+    assert first == "in worker: True uid: 0 gid: 0 groups: " + str(sorted(os.getgroups()))
+    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *_AS_OTHER]
+    first, _ = _whoami(tmp_path, env, prefix=as_nobody)
+    assert first == "in worker: True uid: 65534 gid: 65534 groups: []"
+    # two workers, each in its user's own folder
+    assert (tmpdir / "rsmooth-warm-0").stat().st_uid == 0
+    assert (tmpdir / "rsmooth-warm-65534").stat().st_uid == 65534
+    assert len(list(tmpdir.glob("rsmooth-warm-*/*.sock"))) == 2
+
+
+@needs_setpriv
+def test_a_job_gets_its_callers_supplementary_groups(tmp_path, private_tmp):
+    _, env = private_tmp
+    assert _whoami(tmp_path, env)[0].startswith("in worker: True uid: 0 ")
+    first, _ = _whoami(tmp_path, env, prefix=["setpriv", "--groups=4242,4343", *_AS_OTHER])
+    assert first == "in worker: True uid: 0 gid: 0 groups: [4242, 4343]"
+    first, _ = _whoami(tmp_path, env, prefix=["setpriv", "--clear-groups", *_AS_OTHER])
+    assert first == "in worker: True uid: 0 gid: 0 groups: []"
+
+
+def _writable_cgroup():
+    for controller in ("pids", "cpu", "memory", "unified", ""):
+        root = Path("/sys/fs/cgroup") / controller
+        if (root / "cgroup.procs").exists() and os.access(root, os.W_OK):
+            return root
+    return None
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or _writable_cgroup() is None, reason="needs root and a writable cgroup")
+def test_a_job_runs_in_its_callers_cgroup(tmp_path, private_tmp):
+    tmpdir, env = private_tmp
+    _, home = _whoami(tmp_path, env)  # a worker in this test's own cgroup is now serving
+    group = _writable_cgroup() / f"rsmooth-test-{os.getpid()}"
+    group.mkdir()
+    try:
+        probe = tmp_path / "probe.py"
+        r = subprocess.run(["sh", "-c", f'echo $$ > {group / "cgroup.procs"} && exec "$0" "$@"',
+                            sys.executable, str(probe), "whoami"],
+                           env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        first, moved = r.stdout.splitlines()
+        assert first.startswith("in worker: True uid: 0 ")
+        assert f"/{group.name}" in moved and moved != home  # the job is in the caller's new cgroup
+        assert len(list(tmpdir.glob("rsmooth-warm-*/*.sock"))) == 2  # by its own worker
+    finally:
+        for sock in tmpdir.glob("rsmooth-warm-*/*.sock"):
+            subprocess.run(["pkill", "-f", str(sock)], check=False)
+        deadline = time.monotonic() + 30
+        while True:  # the worker that lived in the group must be gone before it can be removed
+            try:
+                group.rmdir()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
