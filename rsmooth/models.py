@@ -46,6 +46,16 @@ class Normalize(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return (x - self.mean) / self.std
 
+    @classmethod
+    def for_channels(cls, in_channels: int, mean=None, std=None) -> "Normalize":
+        """CIFAR-10's per-channel statistics for 3 channels (0.5 and 0.25 otherwise), unless
+        ``mean`` and ``std`` are given."""
+        if mean is None:
+            mean = CIFAR10_MEAN if in_channels == 3 else (0.5,) * in_channels
+        if std is None:
+            std = CIFAR10_STD if in_channels == 3 else (0.25,) * in_channels
+        return cls(mean, std)
+
 
 class BasicBlock(nn.Module):
     def __init__(self, cin: int, cout: int, stride: int):
@@ -79,11 +89,7 @@ class CifarResNet(nn.Module):
         if (depth - 2) % 6:
             raise ValueError(f"CIFAR ResNet depth must be 6n + 2 (20, 32, 44, 56, 110), got {depth}")
         n = (depth - 2) // 6
-        if mean is None:
-            mean = CIFAR10_MEAN if in_channels == 3 else (0.5,) * in_channels
-        if std is None:
-            std = CIFAR10_STD if in_channels == 3 else (0.25,) * in_channels
-        self.normalize = Normalize(mean, std)
+        self.normalize = Normalize.for_channels(in_channels, mean, std)
         self.conv = nn.Conv2d(in_channels, 16, 3, 1, 1, bias=False)
         self.bn = nn.BatchNorm2d(16)
         layers, cin = [], 16
@@ -135,14 +141,10 @@ class FastCifarNet(nn.Module):
     def __init__(self, in_channels: int = 3, num_classes: int = 10, image_size: int = 32,
                  widths=(32, 64, 128), stem: int = 24, mean=None, std=None):
         super().__init__()
-        if mean is None:
-            mean = CIFAR10_MEAN if in_channels == 3 else (0.5,) * in_channels
-        if std is None:
-            std = CIFAR10_STD if in_channels == 3 else (0.25,) * in_channels
         if (image_size - 1) >> len(widths) < 1:  # the stem takes a pixel, each group halves
             raise ValueError(f"fastnet needs images of at least {2 ** len(widths) + 1} pixels, "
                              f"got {image_size}")
-        self.normalize = Normalize(mean, std)
+        self.normalize = Normalize.for_channels(in_channels, mean, std)
         self.stem = nn.Conv2d(in_channels, stem, 2)
         groups, cin = [], stem
         for w in widths:
