@@ -121,16 +121,10 @@ def describe_os_error(e: OSError) -> str:
         f"{where}: {what}" if where else what)
 
 
-def run(main, warm: bool = False) -> None:
+def run(main) -> None:
     """Run ``main()``; turn bad input (ValueError) and a failed file operation the user can act
     on (disk full, permission denied, read-only file system...) into one clear line and exit
-    status 1. With ``warm``, first offer the run to a warm worker
-    (:func:`rsmooth.warm.delegate`); ``main`` must import torch itself, not the script's top
-    level."""
-    if warm:
-        from . import warm as warm_worker
-
-        warm_worker.delegate()
+    status 1."""
     try:
         main()
     except ValueError as e:

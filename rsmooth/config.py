@@ -44,10 +44,6 @@ def _walk_numbers(value, path=()):
         yield path, value
 
 
-# Keys that change how a run executes, never what it computes: left out of the run's record
-# (results/config_used.yaml), so switching them reruns nothing.
-EXECUTION_ONLY = ("warm_worker",)
-
 _TRUE, _FALSE, _NULL = ("true", "True", "TRUE", "yes"), ("false", "False", "FALSE", "no"), ("null", "~", "None")
 
 
@@ -60,7 +56,7 @@ def _resolve(schema: dict, root: dict) -> dict:
 
 def _coerce(value, schema: dict, root: dict):
     """Turn the strings that ``snakemake --config key=value`` delivers (it parses values with
-    YAML's base loader: ``seeds=[0,1]`` arrives as ``['0', '1']``, ``warm_worker=false`` as
+    YAML's base loader: ``seeds=[0,1]`` arrives as ``['0', '1']``, ``enabled=false`` as
     ``'false'``) into the types the schema asks for. Anything that does not convert is left
     as it is, for validation to refuse with the key's name."""
     schema = _resolve(schema, root)
@@ -119,12 +115,6 @@ def min_certifying_n(failure_prob: float) -> int:
     while failure_prob ** (1 / n) <= 0.5:
         n += 1
     return n
-
-
-def config_record(config: dict) -> dict:
-    """The validated config without its execution-only keys: what results/config_used.yaml
-    records."""
-    return {k: v for k, v in config.items() if k not in EXECUTION_ONLY}
 
 
 def _schema_errors(config: dict, schema: dict) -> list[str]:

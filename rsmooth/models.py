@@ -218,7 +218,9 @@ def load_state(model: nn.Module, path) -> nn.Module:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # truncated, not a torch file, pickled objects...
-        raise ValueError(f"{path}: not a readable PyTorch state dict ({type(e).__name__}: {e})") from None
+        # torch's own message runs to many lines of advice on weights_only: only its kind here
+        raise ValueError(f"{path}: not a PyTorch state dict (truncated, corrupt, or not written "
+                         f"by torch.save of a state dict; {type(e).__name__})") from None
     if not isinstance(state, dict):
         raise ValueError(f"{path}: expected a state dict, found {type(state).__name__}")
     try:
@@ -226,6 +228,17 @@ def load_state(model: nn.Module, path) -> nn.Module:
     except RuntimeError as e:
         raise ValueError(f"{path}: state dict does not fit {type(model).__name__}: {e}") from None
     return model
+
+
+def check_finite(model: nn.Module, x: torch.Tensor, path) -> None:
+    """ValueError naming ``path`` unless ``model``'s logits on the batch ``x`` are all finite:
+    a diverged model (NaN or infinite weights) would vote one class everywhere and still get
+    certified radii."""
+    with torch.inference_mode():
+        logits = model(x)
+    if not torch.isfinite(logits).all():
+        raise ValueError(f"{path}: the model's logits are not finite (NaN or inf) on the first "
+                         f"{len(x)} test images: a diverged training? It is not certified")
 
 
 def pick_device(device: str) -> torch.device:

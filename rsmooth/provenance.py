@@ -6,7 +6,11 @@ that a ``touch``, a ``git checkout`` of the same content or a fresh clone change
 * :func:`code_fingerprint` -- a script and every ``rsmooth`` module it imports, followed
   transitively through the import statements of the source text. Each rule's shell command ends
   with it as a comment (rules/common.smk, ``script``), so Snakemake's code trigger reruns
-  exactly the jobs whose code changed.
+  exactly the jobs whose code changed. :func:`code_fingerprints` computes the table of every
+  script once, while the workflow is read: the fingerprints parse Python source
+  (``ast.parse``), which CPython does not make safe in several threads at once, and Snakemake
+  formats each job's command in its job threads. So parsing runs in the main thread only, and
+  anywhere else it is refused.
 * :func:`data_fingerprint` -- the md5 sums of the dataset files a source reads (raw MNIST,
   CIFAR-10 batches or ``.npz``). Where the files are not there yet (torchvision will download
   them), the published md5 sums stand in, so a download of the genuine files changes nothing.
@@ -23,6 +27,7 @@ import ast
 import hashlib
 import os
 import platform
+import threading
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
@@ -84,21 +89,25 @@ def _imported_modules(source: str, package_relative: bool) -> set[str]:
     return {m for m in out if (PACKAGE / f"{m}.py").is_file()}
 
 
-# Modules that decide how a job starts, never what it computes (like the warm_worker key): the
-# warm worker runs a job byte for byte as a plain process would (tests/test_warm.py).
-EXECUTION_ONLY = {"warm"}
-
-
 def code_files(script: str | os.PathLike) -> list[Path]:
     """The script and every rsmooth module it imports, directly or through other modules
-    (imports inside functions count; the execution-only ``warm`` module does not)."""
+    (imports inside functions count).
+
+    Runs in the main thread only (RuntimeError elsewhere): it parses Python source, and
+    CPython's AST constructor is not safe in several threads at once (python/cpython#106905:
+    ``SystemError: AST constructor recursion depth mismatch``)."""
+    if threading.current_thread() is not threading.main_thread():
+        raise RuntimeError(
+            f"code fingerprints parse Python source and run in the main thread only, not in "
+            f"{threading.current_thread().name!r}: compute them while the workflow is read "
+            f"(provenance.code_fingerprints) and look them up per job")
     script = Path(script)
-    todo = _imported_modules(script.read_text(), package_relative=False) - EXECUTION_ONLY
+    todo = _imported_modules(script.read_text(), package_relative=False)
     seen: set[str] = set()
     while todo:
         m = todo.pop()
         seen.add(m)
-        todo |= _imported_modules((PACKAGE / f"{m}.py").read_text(), package_relative=True) - seen - EXECUTION_ONLY
+        todo |= _imported_modules((PACKAGE / f"{m}.py").read_text(), package_relative=True) - seen
     return [script] + [PACKAGE / f"{m}.py" for m in sorted(seen)]
 
 
@@ -106,6 +115,12 @@ def code_fingerprint(script: str | os.PathLike) -> str:
     """A digest of the content of the script and of the rsmooth modules it uses: it changes
     exactly when one of those files' bytes change (not their names' order, paths or times)."""
     return _digest(f"{f.parent.name}/{f.name}\0".encode() + f.read_bytes() for f in code_files(script))
+
+
+def code_fingerprints(folder: str | os.PathLike) -> dict[str, str]:
+    """``{stage: code_fingerprint}`` for every ``STAGE.py`` in ``folder``: the table that the
+    rules look their fingerprints up in, computed once in the main thread."""
+    return {p.stem: code_fingerprint(p) for p in sorted(Path(folder).glob("*.py"))}
 
 
 # ------------------------------------------------------------------------------------ data

@@ -10,6 +10,7 @@ uninterrupted run.
 from __future__ import annotations
 
 import io
+import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -95,6 +96,8 @@ def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, alpha: float
     All randomness (batch order, noise, augmentation) comes from a generator seeded with
     ``seed``; with ``checkpoint`` set, the state after each epoch is saved there (atomically)
     and a later call with the same arguments resumes from it. Returns training metrics.
+    A non-finite loss stops training at that step with a ValueError (and removes the
+    checkpoint): a diverged model is never returned.
     """
     if cfg.train_images:
         x, y = x[:cfg.train_images], y[:cfg.train_images]
@@ -140,6 +143,11 @@ def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, alpha: float
                                        reduction="sum", label_smoothing=cfg.label_smoothing) / m
                 loss.backward()
                 step_loss += loss.item()
+            if not math.isfinite(step_loss):  # before the step: the weights stay finite
+                if checkpoint is not None:
+                    Path(checkpoint).unlink(missing_ok=True)  # a diverged run resumes nothing
+                raise ValueError(f"training diverged at epoch {epoch + 1} step {step + 1} "
+                                 f"(loss {step_loss}); lower lr (now {cfg.lr:g}) or check the data")
             opt.step()
             if per_step:
                 sched.step()
@@ -158,7 +166,7 @@ def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, alpha: float
         log(f"epoch {epoch + 1}: mean loss {losses[-1]:.4f}")
     wall = wall_before + time.perf_counter() - t0
     samples = n * cfg.copies * cfg.epochs
-    return {"final_loss": losses[-1] if losses else float("nan"), "train_wall_s": wall,
+    return {"final_loss": losses[-1], "train_wall_s": wall,
             "samples_per_s": samples / wall if wall > 0 else float("nan")}
 
 

@@ -64,10 +64,10 @@ rule aggregate:
         )
 
 
-# The record of the run's settings. Execution-only keys (warm_worker) are left out, so
-# switching them reruns nothing; the record reaches the script through the environment, not
-# params, so that a changed setting is reported by its short digest, not the whole config.
-CONFIG_RECORD = json.dumps(config_record(config), sort_keys=True)
+# The record of the run's settings (the validated config); it reaches the script through the
+# environment, not params, so that a changed setting is reported by its short digest, not the
+# whole config.
+CONFIG_RECORD = json.dumps(config, sort_keys=True)
 os.environ.update(RSMOOTH_CONFIG_RECORD=CONFIG_RECORD)
 
 

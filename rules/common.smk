@@ -10,7 +10,6 @@ sys.path.insert(0, workflow.basedir)
 from rsmooth import provenance, sizing  # noqa: E402
 from rsmooth.config import (  # noqa: E402
     ConfigError,
-    config_record,
     fmt,
     grid,
     radius_pairs,
@@ -27,22 +26,25 @@ RES = config["results"]
 SCRIPTS = f"{workflow.basedir}/scripts"
 DATASETS = {k: v for k, v in config["datasets"].items() if v["enabled"]}
 SEEDS = config["seeds"]
-# Training and certification scripts may hand their run to a worker that imported torch once
-# (rsmooth/warm.py, off by default). Jobs inherit this variable (cluster jobs re-read this file
-# and set it), so switching warm_worker changes no rule's code or params: nothing reruns.
-os.environ.update(RSMOOTH_WARM="1" if config["warm_worker"] else "0")
+
+
+# The content fingerprint of every script, computed once here, in the main thread, while the
+# workflow is read: Snakemake evaluates each rule's shell expression again for every job, in
+# its job threads, and fingerprinting parses Python source, which is not thread-safe
+# (provenance.code_files refuses to run off the main thread).
+CODE = provenance.code_fingerprints(SCRIPTS)
 
 
 def script(stage, args):
     """The shell command that runs scripts/STAGE.py with ``args``, ending in a comment with
-    the content fingerprint of that script and of the rsmooth modules it imports. Snakemake
-    records each rule's command text (its "code" rerun trigger), so editing that code reruns
-    exactly the jobs that run it and what depends on them, and `snakemake --list-changes code`
-    lists their outputs; a touch, a checkout of the same content or a new clone (in any
-    folder: the scripts' folder comes from $RSMOOTH_SCRIPTS, not the text) changes nothing.
+    the content fingerprint of that script and of the rsmooth modules it imports (looked up in
+    CODE: no parsing here). Snakemake records each rule's command text (its "code" rerun
+    trigger), so editing that code reruns exactly the jobs that run it and what depends on
+    them, and `snakemake --list-changes code` lists their outputs; a touch, a checkout of the
+    same content or a new clone (in any folder: the scripts' folder comes from
+    $RSMOOTH_SCRIPTS, not the text) changes nothing.
     """
-    digest = provenance.code_fingerprint(f"{SCRIPTS}/{stage}.py")
-    return f'python "$RSMOOTH_SCRIPTS/{stage}.py" {args}  # code {digest}'
+    return f'python "$RSMOOTH_SCRIPTS/{stage}.py" {args}  # code {CODE[stage]}'
 
 
 os.environ.update(RSMOOTH_SCRIPTS=SCRIPTS)
@@ -105,11 +107,17 @@ def quoted(paths):
     return " ".join(shlex.quote(str(p)) for p in paths)
 
 
+# Content fingerprint of the files data preparation reads for each dataset (raw MNIST,
+# CIFAR-10 batches or .npz; published md5 sums for files not downloaded yet): read once here,
+# not once per job.
+DATA_DIGEST = {
+    ds: provenance.data_fingerprint(d["source"], config["data_root"], d["path"])
+    for ds, d in DATASETS.items()
+}
+
+
 def data_fingerprint(wc):
-    """Content fingerprint of the files data preparation reads for this dataset (raw MNIST,
-    CIFAR-10 batches or .npz; published md5 sums for files not downloaded yet)."""
-    d = DATASETS[wc.dataset]
-    return provenance.data_fingerprint(d["source"], config["data_root"], d["path"])
+    return DATA_DIGEST[wc.dataset]
 
 
 def all_certs(wc):

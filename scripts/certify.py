@@ -69,6 +69,7 @@ def main() -> None:
     model.to(device).to(memory_format=torch.channels_last).eval()
     x = data.to_float(ds.x_test[:n_test])
     y = ds.y_test[:n_test]
+    models.check_finite(model, x[:a.batch_size].to(device).contiguous(memory_format=torch.channels_last), a.model)
     smooth = Smooth(model, ds.num_classes, a.beta, batch_size=a.batch_size, device=device)
     print(f"certifying alpha={a.alpha:g} beta={a.beta:g} seed={a.seed}: {n_test} images, "
           f"N={a.n_votes}, n={a.n_cert}, on {device} ({threads} threads)")
@@ -98,4 +99,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    cli.run(main, warm=True)  # under snakemake: in a worker that imported torch once
+    cli.run(main)

@@ -26,7 +26,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", required=True, type=cli.nonneg_float, help="training noise std (pixels)")
     p.add_argument("--seed", type=cli.nonneg_int, default=top["seed"], help="training seed")
     p.add_argument("--init", type=cli.existing_file, help="state dict to start from (fine-tuning)")
-    p.add_argument("--epochs", type=cli.nonneg_int, default=t["epochs"], help="passes over the images")
+    p.add_argument("--epochs", type=cli.positive_int, default=t["epochs"], help="passes over the images")
     p.add_argument("--batch-size", type=cli.positive_int, default=t["batch_size"], help="B: images per step")
     p.add_argument("--copies", type=cli.positive_int, default=t["copies"], help="C: noisy copies per image")
     p.add_argument("--micro-batch", type=cli.positive_int, default=t["micro_batch"],
@@ -107,4 +107,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    cli.run(main, warm=True)  # under snakemake: in a worker that imported torch once
+    cli.run(main)

@@ -20,8 +20,12 @@ def shared_data_or_skip(*parts: str) -> Path:
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory):
     """The whole DAG, run once on a copy of .test/ (the tiny config and generated MNIST that
-    `snakemake --directory .test --cores 2` runs); tests read it (and restore any edit)."""
-    wd = tmp_path_factory.mktemp("e2e") / "test"
+    `snakemake --directory .test --cores 2` runs); tests read it (and restore any edit).
+    It runs with --cores 8, the README's command (many light jobs at once in the snakemake
+    process), and logs any ``ast.parse`` off its main thread to ``offmain_parse.log``
+    beside the folder (tests/test_e2e.py checks that there is none)."""
+    root = tmp_path_factory.mktemp("e2e")
+    wd = root / "test"
     shutil.copytree(REPO / ".test", wd, ignore=shutil.ignore_patterns("results", ".snakemake"))
-    snakemake(wd)
+    snakemake(wd, cores="8", parse_log=root / "offmain_parse.log")
     return wd

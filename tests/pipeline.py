@@ -28,14 +28,35 @@ def tiny_mnist(**over) -> dict:
     return ds
 
 
+# Runs snakemake in this process with ast.parse wrapped: each call made off the main thread
+# appends the thread's name and the call's stack to the file named by argv[1]. CPython's AST
+# constructor is not thread-safe (python/cpython#106905), and Snakemake runs job threads.
+PARSE_GUARD = """
+import ast, sys, threading, traceback
+log, parse = sys.argv.pop(1), ast.parse
+def guarded(*args, **kwargs):
+    if threading.current_thread() is not threading.main_thread():
+        with open(log, "a") as f:
+            f.write(threading.current_thread().name + "\\n" + "".join(traceback.format_stack()))
+    return parse(*args, **kwargs)
+ast.parse = guarded
+from snakemake.cli import main
+sys.argv[0] = "snakemake"
+main()
+"""
+
+
 def snakemake(workdir: Path, *args: str, config: dict | None = None, check: bool = True,
               timeout: int = 600, cores: str | None = "2", env: dict | None = None,
-              snakefile: Path = REPO / "Snakefile") -> subprocess.CompletedProcess:
+              snakefile: Path = REPO / "Snakefile", parse_log: Path | None = None
+              ) -> subprocess.CompletedProcess:
     """Run the real Snakefile (or a copy's) in ``workdir``, writing ``config`` there first;
-    ``cores=None`` leaves the cores to a profile."""
+    ``cores=None`` leaves the cores to a profile. With ``parse_log``, every ``ast.parse`` made
+    off the main thread of the snakemake process is logged there (:data:`PARSE_GUARD`)."""
     if config is not None:
         (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(snakefile),
+    start = ["-c", PARSE_GUARD, str(parse_log)] if parse_log else ["-m", "snakemake"]
+    cmd = [sys.executable, *start, "-s", str(snakefile),
            *(["--cores", cores] if cores else []), *args]
     r = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
     if check and r.returncode != 0:

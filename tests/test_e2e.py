@@ -56,6 +56,34 @@ def test_every_output_exists_with_the_right_columns(run):
     assert "clean test accuracy" in (run / "results/logs/train/mnist/alpha0_seed0.log").read_text()
 
 
+def test_no_python_source_is_parsed_off_the_main_thread(run):
+    """The run used --cores 8, so light jobs ran side by side in Snakemake's job threads;
+    parsing there races (python/cpython#106905), so every code fingerprint is computed once,
+    while the workflow is read."""
+    log = run.parent / "offmain_parse.log"
+    assert not log.exists(), log.read_text()[:3000]
+
+
+def test_code_fingerprints_refuse_to_run_off_the_main_thread():
+    import threading
+
+    from conftest import REPO
+    from rsmooth import provenance
+
+    caught = []
+
+    def work():
+        try:
+            provenance.code_fingerprint(REPO / "scripts" / "certify.py")
+        except RuntimeError as e:
+            caught.append(str(e))
+
+    t = threading.Thread(target=work, name="job-thread")
+    t.start()
+    t.join()
+    assert caught and "main thread only" in caught[0] and "'job-thread'" in caught[0]
+
+
 def test_second_run_has_nothing_to_do(run):
     assert planned_jobs(run) == {}
 

@@ -173,7 +173,7 @@ def test_existing_output_is_not_overwritten_by_a_failing_job(small, tmp_path):
     (["certify.py", "--model", "M", "--data", "D", "--alpha", "0", "--beta", "0.1", "--n-votes", "0", "--out", "o"], "must be an integer >= 1"),
     (["certify.py", "--model", "M", "--data", "D", "--alpha", "0", "--beta", "0.1", "--failure-prob", "1.5", "--out", "o"], "strictly between 0 and 1"),
     (["certify.py", "--model", "M", "--data", "D", "--alpha", "nan", "--beta", "0.1", "--out", "o"], "finite number"),
-    (["train.py", "--data", "D", "--alpha", "0.1", "--epochs", "-1", "--out", "o", "--metrics", "m"], "must be an integer >= 0"),
+    (["train.py", "--data", "D", "--alpha", "0.1", "--epochs", "0", "--out", "o", "--metrics", "m"], "must be an integer >= 1"),
     (["train.py", "--data", "D", "--alpha", "0.1", "--out", "o"], "--metrics"),
     (["prepare_data.py", "--source", "imagenet", "--out", "o.npz"], "invalid choice"),
     (["aggregate.py", "--certs", "missing.csv", "--risk", "r.csv", "--alpha-star", "a.csv"], "no such file"),

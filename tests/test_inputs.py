@@ -1,6 +1,7 @@
 """Bad input gets one clear line that names the problem and the file or key, before anything is
 overwritten (issue 14, point 6)."""
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,11 +20,11 @@ PRESET = yaml.safe_load((REPO / "config.yaml").read_text())
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
-    """A tiny data cache, an untrained model (0 epochs) and its certification table."""
+    """A tiny data cache, a model trained for one epoch of two steps and its certification table."""
     d = tmp_path_factory.mktemp("inputs")
     fake_mnist(d / "raw", n_train=100, n_test=20)
     run_script("prepare_data.py", "--source", "mnist", "--root", d / "raw", "--out", d / "data.npz")
-    run_script("train.py", "--data", d / "data.npz", "--alpha", 0, "--epochs", 0, "--out",
+    run_script("train.py", "--data", d / "data.npz", "--alpha", 0, "--epochs", 1, "--batch-size", 50, "--copies", 1, "--out",
                d / "m.pt", "--metrics", d / "m.csv")
     for a in (0, 0.5):
         run_script("certify.py", "--model", d / "m.pt", "--data", d / "data.npz", "--alpha", a,
@@ -32,7 +33,10 @@ def small(tmp_path_factory):
 
 
 def one_error_line(r: subprocess.CompletedProcess) -> str:
-    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    """The one line of a refusal: exit status 1, and besides progress bars (tqdm's lines end
+    in a rate such as "4.6s/it]") nothing but "error: ..." on stderr."""
+    bar = re.compile(r"(it/s|s/it)\]$")
+    lines = [line for line in r.stderr.splitlines() if line.strip() and not bar.search(line.strip())]
     assert r.returncode == 1, r.stderr
     assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
     return lines[0]
@@ -46,9 +50,9 @@ def _with(**top):
 
 
 def test_strings_from_snakemake_config_are_coerced_by_the_schemas_types():
-    # `--config seeds=[0,1] warm_worker=false threads_per_job=1` arrives as YAML base-loader strings
-    cfg = validate_config(_with(seeds=["0", "1"], warm_worker="false", threads_per_job="1"))
-    assert cfg["seeds"] == [0, 1] and cfg["warm_worker"] is False and cfg["threads_per_job"] == 1
+    # `--config seeds=[0,1] threads_per_job=1` arrives as YAML base-loader strings
+    cfg = validate_config(_with(seeds=["0", "1"], threads_per_job="1"))
+    assert cfg["seeds"] == [0, 1] and cfg["threads_per_job"] == 1
     nested = {"mnist": {**PRESET["datasets"]["mnist"], "enabled": "False",
                         "alphas": "[0, 0.5]", "certify": {"n_test": "50", "radius_pairs": "all"}}}
     cfg = validate_config(_with(datasets=nested))
@@ -90,11 +94,9 @@ def test_one_test_image_is_refused_since_the_gap_needs_two_halves():
         validate_config(_with(datasets=ds))
 
 
-def test_warm_worker_is_left_out_of_the_run_record():
-    from rsmooth.config import config_record
-
-    rec = config_record(validate_config(_with(warm_worker=True)))
-    assert "warm_worker" not in rec and rec == config_record(validate_config(_with(warm_worker=False)))
+def test_the_removed_warm_worker_key_is_refused_by_name():
+    with pytest.raises(ConfigError, match="warm_worker"):
+        validate_config(_with(warm_worker=True))
 
 
 # --- jobs -------------------------------------------------------------------------------------
@@ -166,7 +168,7 @@ def full_disk(tmp_path):
 
 def test_a_full_disk_is_one_line_that_says_so_and_names_the_output(small, full_disk):
     out = full_disk / "m.pt"
-    r = run_script("train.py", "--data", small / "data.npz", "--alpha", 0, "--epochs", 0,
+    r = run_script("train.py", "--data", small / "data.npz", "--alpha", 0, "--epochs", 1, "--batch-size", 50, "--copies", 1,
                    "--out", out, "--metrics", full_disk / "m.csv", check=False)
     assert one_error_line(r) == f"error: cannot write {out}: no space left on the device"
     assert list(full_disk.iterdir()) == []  # no temporary file left behind
@@ -182,3 +184,57 @@ def test_an_unwritable_results_folder_is_one_line_naming_the_output_not_a_tempor
     r = subprocess.run(["capsh", "--drop=cap_dac_override,cap_dac_read_search", "--", "-c", cmd],
                        capture_output=True, text=True)
     assert one_error_line(r) == f"error: cannot write {ro / 'risk.csv'}: permission denied"
+
+
+# --- broken models: never trained to NaN, never certified ----------------------------------
+
+def test_a_diverging_training_stops_with_one_line_and_writes_no_file(small, tmp_path):
+    ckpt, out, metrics = tmp_path / ".m.ckpt", tmp_path / "m.pt", tmp_path / "m.csv"
+    r = run_script("train.py", "--data", small / "data.npz", "--alpha", 0.2, "--epochs", 2,
+                   "--batch-size", 10, "--copies", 1, "--optimizer", "sgd", "--lr", "1e6",
+                   "--checkpoint", ckpt, "--out", out, "--metrics", metrics, check=False)
+    line = one_error_line(r)
+    assert line.startswith("error: training diverged at epoch 1 step "), line
+    assert "(loss nan)" in line and "lower lr (now 1e+06)" in line, line
+    assert list(tmp_path.iterdir()) == []  # no model, no metrics, no checkpoint, no temporary
+
+
+def test_the_metrics_of_a_trained_model_hold_a_final_loss(small):
+    m = pd.read_csv(small / "m.csv")
+    assert m["final_loss"].notna().all() and (m["final_loss"] > 0).all()
+
+
+def test_a_model_with_nan_weights_is_refused_by_certification_naming_the_file(small, tmp_path):
+    import torch
+
+    state = torch.load(small / "m.pt", weights_only=True)
+    state = {k: torch.full_like(v, float("nan")) if v.is_floating_point() else v for k, v in state.items()}
+    bad = tmp_path / "nan.pt"
+    torch.save(state, bad)
+    r = run_script("certify.py", "--model", bad, "--data", small / "data.npz", "--alpha", 0.5,
+                   "--beta", 0.5, "--n-votes", 4, "--out", tmp_path / "c.csv", check=False)
+    assert one_error_line(r) == (f"error: {bad}: the model's logits are not finite (NaN or inf) on "
+                                 f"the first 20 test images: a diverged training? It is not certified")
+    assert not (tmp_path / "c.csv").exists()
+
+
+@pytest.mark.parametrize("content", [b"not a torch file", b"PK\x03\x04 truncated zip"])
+def test_a_corrupt_checkpoint_is_one_line_naming_the_file(small, tmp_path, content):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(content)
+    r = run_script("certify.py", "--model", bad, "--data", small / "data.npz", "--alpha", 0,
+                   "--beta", 0.5, "--n-votes", 4, "--out", tmp_path / "c.csv", check=False)
+    line = one_error_line(r)
+    assert line.startswith(f"error: {bad}: not a PyTorch state dict (truncated, corrupt"), line
+    assert "weights_only" not in r.stderr
+
+
+def test_a_pickled_module_is_refused_as_not_a_state_dict(small, tmp_path):
+    import torch
+
+    bad = tmp_path / "module.pt"
+    torch.save(torch.nn.Linear(2, 2), bad)  # a whole pickled module: weights_only refuses it
+    r = run_script("certify.py", "--model", bad, "--data", small / "data.npz", "--alpha", 0,
+                   "--beta", 0.5, "--n-votes", 4, "--out", tmp_path / "c.csv", check=False)
+    assert one_error_line(r).startswith(f"error: {bad}: not a PyTorch state dict"), r.stderr
+    assert "weights_only" not in r.stderr and "Weights only" not in r.stderr
