@@ -43,6 +43,11 @@ def dataset(section: str | None = None) -> dict:
     return _defaults(ds["properties"][section])
 
 
+def training() -> dict:
+    """Defaults of a dataset's ``train`` keys beside its recipes (from_base, common_noise)."""
+    return _defaults(schema()["$defs"]["dataset"]["properties"]["train"])
+
+
 def choices(key: str, section: str | None = "train") -> list:
     """The allowed values (schema ``enum``) of a dataset key (``section=None``) or of a key of
     a dataset section (``train``, ...)."""

@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from .defaults import dataset as _dataset_defaults
 from .io import write_bytes
+from .seeding import derive_seed
 
 _D = _dataset_defaults("train")
 
@@ -42,6 +43,18 @@ class TrainConfig:
     gamma: float = _D["gamma"]
     augment: str = _D["augment"]              # none | crop_flip (random 4-pixel-pad crop and h-flip)
     label_smoothing: float = _D["label_smoothing"]  # cross-entropy against (1 - s) one-hot + s / K
+
+
+def train_seed(seed: int, alpha: float, common_noise: bool) -> int:
+    """The seed of the generator behind a training run's batch order, augmentation and noise.
+
+    With ``common_noise`` (common random numbers) it does not depend on ``alpha``: every
+    h_alpha > 0 of one seed is trained on the same batches, the same augmentation and the same
+    standard-normal directions eps, scaled by its alpha (x + alpha eps). Each model's
+    distribution is unchanged; the differences between alphas lose the noise they would
+    otherwise not share. Without, alpha is part of the seed. Different seeds are independent
+    either way."""
+    return derive_seed(seed, "train") if common_noise else derive_seed(seed, "train", f"{alpha:g}")
 
 
 def onecycle(step: int, total: int) -> float:

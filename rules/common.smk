@@ -183,7 +183,8 @@ def train_init(wc):
 
 def train_args(wc):
     t = DATASETS[wc.dataset]["train"]
-    return cli_args(t["base"] if wc.alpha == "0" else t["noisy"])
+    recipe = t["base"] if wc.alpha == "0" else t["noisy"]
+    return cli_args({**recipe, "common_noise": t["common_noise"]})
 
 
 # --- cluster sizing (resources of train and certify; used by profiles/slurm) ---

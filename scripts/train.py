@@ -26,6 +26,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", required=True, type=cli.nonneg_float, help="training noise std (pixels)")
     p.add_argument("--seed", type=cli.nonneg_int, default=top["seed"], help="training seed")
     p.add_argument("--init", type=cli.existing_file, help="state dict to start from (fine-tuning)")
+    p.add_argument("--common-noise", action=argparse.BooleanOptionalAction,
+                   default=defaults.training()["common_noise"],
+                   help="the same batches and noise directions for every alpha of a seed "
+                        "(common random numbers); --no-common-noise: alpha is part of the seed")
     p.add_argument("--epochs", type=cli.positive_int, default=t["epochs"], help="passes over the images")
     p.add_argument("--batch-size", type=cli.positive_int, default=t["batch_size"], help="B: images per step")
     p.add_argument("--copies", type=cli.positive_int, default=t["copies"], help="C: noisy copies per image")
@@ -83,7 +87,7 @@ def main() -> None:
     print(f"training {a.arch} alpha={a.alpha:g} seed={a.seed} on {device} ({threads} threads): {cfg}")
     x = data.to_float(ds.x_train)
     y = torch.from_numpy(ds.y_train)
-    stats = training.train(model, x, y, a.alpha, cfg, derive_seed(a.seed, "train", f"{a.alpha:g}"),
+    stats = training.train(model, x, y, a.alpha, cfg, training.train_seed(a.seed, a.alpha, a.common_noise),
                            device, checkpoint=a.checkpoint)
     x_test, y_test = data.to_float(ds.x_test), torch.from_numpy(ds.y_test)
     acc = training.accuracy(model, x_test, y_test, device)
@@ -95,7 +99,8 @@ def main() -> None:
     # The environment columns (versions, device, CPU ISA, threads) are the same between
     # identical environments, so they keep the bytes stable and let aggregation see a mix.
     row = {"alpha": a.alpha, "seed": a.seed, "arch": a.arch, "epochs": a.epochs,
-           "copies": a.copies, "final_loss": stats["final_loss"], "clean_test_acc": acc,
+           "copies": a.copies, "common_noise": a.common_noise, "final_loss": stats["final_loss"],
+           "clean_test_acc": acc,
            "noisy_test_acc": noisy_acc,
            **provenance.environment(device, threads)}
     io.write_csv(pd.DataFrame([row]), a.metrics)

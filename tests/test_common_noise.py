@@ -1,0 +1,57 @@
+"""Common random numbers in training: within a seed every h_alpha sees the same batches and the
+same noise directions eps, scaled by its alpha; seeds stay independent."""
+import pytest
+import torch
+
+from rsmooth import training
+
+
+def inputs_seen(alpha: float, seed: int, common: bool, augment: str = "none") -> torch.Tensor:
+    """Every input batch the network saw in two epochs of training at ``alpha``. Image i is the
+    constant i, so round() of an input names its image and the rest is alpha * eps."""
+    n = 24
+    x = torch.arange(n, dtype=torch.float32).view(n, 1, 1, 1).expand(n, 1, 6, 6).contiguous()
+    y = torch.arange(n) % 2
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(36, 2))
+    seen = []
+    model.register_forward_hook(lambda m, inp, out: seen.append(inp[0].detach().clone()))
+    cfg = training.TrainConfig(epochs=2, batch_size=5, copies=2, micro_batch=4, optimizer="sgd",
+                               lr=0.01, augment=augment)
+    training.train(model, x, y, alpha, cfg, training.train_seed(seed, alpha, common),
+                   torch.device("cpu"), log=lambda *a: None)
+    return torch.cat(seen)
+
+
+def split(seen: torch.Tensor, alpha: float):
+    images = seen.round()
+    return images, (seen - images) / alpha
+
+
+def test_two_alphas_of_one_seed_see_the_same_batches_and_the_same_eps_up_to_the_scale():
+    img_a, eps_a = split(inputs_seen(0.01, seed=3, common=True), 0.01)
+    img_b, eps_b = split(inputs_seen(0.03, seed=3, common=True), 0.03)
+    assert torch.equal(img_a, img_b)  # the same images in the same order, the same copies
+    assert torch.allclose(eps_a, eps_b, atol=2e-4)  # float32 rounding of x + alpha * eps
+    assert 0.8 < eps_a.std() < 1.2  # standard normal directions
+
+
+def test_without_common_noise_the_alphas_draw_their_own_batches_and_noise():
+    img_a, eps_a = split(inputs_seen(0.01, seed=3, common=False), 0.01)
+    img_b, eps_b = split(inputs_seen(0.03, seed=3, common=False), 0.03)
+    assert not torch.equal(img_a, img_b)
+    assert not torch.allclose(eps_a, eps_b, atol=0.1)
+
+
+def test_seeds_stay_independent_with_common_noise():
+    img_a, eps_a = split(inputs_seen(0.01, seed=3, common=True), 0.01)
+    img_b, eps_b = split(inputs_seen(0.01, seed=4, common=True), 0.01)
+    assert not torch.equal(img_a, img_b)
+    assert abs(torch.corrcoef(torch.stack([eps_a.flatten(), eps_b.flatten()]))[0, 1]) < 0.1
+
+
+@pytest.mark.parametrize("alpha", [0.25, 0.5])
+def test_the_training_seed_ignores_alpha_only_with_common_noise(alpha):
+    assert training.train_seed(7, alpha, True) == training.train_seed(7, 0.1, True)
+    assert training.train_seed(7, alpha, False) != training.train_seed(7, 0.1, False)
+    assert training.train_seed(7, alpha, True) != training.train_seed(8, alpha, True)
