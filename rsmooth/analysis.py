@@ -1,6 +1,8 @@
-"""From per-image certification tables to the paper's quantities: the risk Delta(alpha, beta)
-of each smoothed classifier with its Clopper-Pearson interval, certified accuracy, and the best
-training noise alpha*(beta) read off a fitted risk curve (rsmooth/curves.py)."""
+"""From per-image certification tables to the risk table and the error cube: reading and
+checking the tables, the risk Delta(alpha, beta) of each smoothed classifier with its
+Clopper-Pearson interval, certified accuracy, the spread over seeds, and the cube
+E[seed, alpha, beta, image] of per-image errors that every further statistic (alpha*, the
+claims: rsmooth/claims.py) is computed from."""
 from __future__ import annotations
 
 import numpy as np
@@ -108,92 +110,6 @@ def summarize(per_image: pd.DataFrame, radii: list[float], level: float = 0.95) 
     return row
 
 
-def savgol_window(n_points: int, window: int, order: int) -> int | None:
-    """The odd window actually used: ``window``, shrunk to the largest odd number <= n_points.
-    None when too few points remain for a polynomial of ``order`` (no smoothing)."""
-    w = min(window, n_points if n_points % 2 else n_points - 1)
-    return w if w > order else None
-
-
-def smooth_curve(y: np.ndarray, window: int, order: int) -> np.ndarray:
-    """Savitzky-Golay smoothing of a curve on an evenly spaced grid (as the paper does)."""
-    from scipy.signal import savgol_filter  # here, not at the top: a slow import few callers need
-
-    w = savgol_window(len(y), window, order)
-    return np.asarray(y, dtype=float) if w is None else savgol_filter(np.asarray(y, float), w, order)
-
-
-def alpha_star(risk: pd.DataFrame, window: int = 15, order: int = 3) -> pd.DataFrame:
-    """Per (seed, beta): alpha* = argmin over alpha of the fitted risk curve
-    (:func:`rsmooth.curves.best_alpha`: the paper's Savitzky-Golay where the grid is even and
-    has ``window`` alphas, else the least-squares valley fit; never below 0 nor below the
-    smallest measured risk, and alpha* is a grid alpha).
-
-    Columns: seed, beta, alpha_star, risk_fitted_at_star, risk_at_star (measured),
-    risk_alpha0 (risk at alpha = 0), alpha_near_beta (the grid alpha nearest to beta),
-    risk_alpha_beta (risk there), curve_method (savgol, unimodal or raw).
-    """
-    from .curves import best_alpha
-
-    rows = []
-    for (seed, beta), g in risk.groupby(["seed", "beta"], sort=True):
-        g = g.sort_values("alpha")
-        a = g["alpha"].to_numpy(float)
-        r = g["risk"].to_numpy(float)
-        star, fitted, method = best_alpha(a, r, window, order)
-        k = int(np.flatnonzero(a == star)[0])
-        near = int(np.argmin(np.abs(a - beta)))
-        zero = np.flatnonzero(a == 0)
-        rows.append({"seed": seed, "beta": beta, "alpha_star": a[k],
-                     "risk_fitted_at_star": fitted, "risk_at_star": r[k],
-                     "risk_alpha0": r[zero[0]] if len(zero) else np.nan,
-                     "alpha_near_beta": a[near], "risk_alpha_beta": r[near],
-                     "curve_method": method})
-    return pd.DataFrame(rows)
-
-
-def paired_gap(err_a: np.ndarray, err_b: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """Risk of a minus risk of b on the same test images and the same noise draws, with a
-    paired normal interval: mean of the per-image differences of the error indicators
-    +- z * sd / sqrt(n). Exactly (0, 0, 0) when the two classifiers err on the same images."""
-    from scipy.stats import norm
-
-    d = np.asarray(err_a, float) - np.asarray(err_b, float)
-    gap = float(d.mean())
-    if len(d) < 2 or not d.any():
-        return gap, gap, gap
-    half = norm.ppf(0.5 + level / 2) * d.std(ddof=1) / np.sqrt(len(d))
-    return gap, gap - half, gap + half
-
-
-def add_gaps(star: pd.DataFrame, errors: dict, window: int = 15, order: int = 3) -> pd.DataFrame:
-    """Add to the alpha* table the risk gap between alpha = beta and alpha*, cross-fitted so
-    that choosing alpha* does not flatter it: alpha* is chosen on the even-position test images
-    and the gap measured on the odd ones, then the other way round; ``gap`` is the mean of the
-    per-image differences of the error indicators over all images, with a paired 95% interval
-    (conditional on the trained models: seeds are the replicates for the training procedure,
-    see claims.csv). ``alpha_star_halves`` gives the two alpha* ("even/odd"). ``errors`` maps
-    (alpha, beta, seed) to the per-image error indicators (1 - correct), in one image order."""
-    from .curves import best_alpha
-
-    star = star.copy()
-    cols = {"gap": [], "gap_low": [], "gap_high": [], "alpha_star_halves": []}
-    for row in star.itertuples():
-        alphas = sorted(a for a, b, s in errors if b == row.beta and s == row.seed)
-        e = np.array([errors[(a, row.beta, row.seed)] for a in alphas], dtype=float)
-        near = alphas.index(row.alpha_near_beta)
-        d, chosen = [], []
-        for pick, measure in ((slice(0, None, 2), slice(1, None, 2)), (slice(1, None, 2), slice(0, None, 2))):
-            a_star = best_alpha(alphas, e[:, pick].mean(axis=1), window, order)[0]
-            chosen.append(a_star)
-            d.append(e[near, measure] - e[alphas.index(a_star), measure])
-        d = np.concatenate(d)
-        for k, v in zip(("gap", "gap_low", "gap_high"), paired_gap(d, np.zeros_like(d))):
-            cols[k].append(v)
-        cols["alpha_star_halves"].append("/".join(f"{a:g}" for a in chosen))
-    return star.assign(**cols)
-
-
 def across_seeds(risk: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Per (alpha, beta): the number of seeds, the mean and standard deviation of the risk over
     seeds, and a Student-t interval for the mean, clipped to [0, 1] where a risk lies (NaN with
@@ -208,11 +124,49 @@ def across_seeds(risk: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     return out
 
 
-def alpha_star_spread(star: pd.DataFrame) -> pd.DataFrame:
-    """Per beta: alpha* over seeds (mean, std, min, max) and the mean paired gap."""
-    agg = {"n_seeds": ("alpha_star", "size"), "alpha_star_mean": ("alpha_star", "mean"),
-           "alpha_star_std": ("alpha_star", "std"), "alpha_star_min": ("alpha_star", "min"),
-           "alpha_star_max": ("alpha_star", "max")}
-    if "gap" in star:
-        agg["gap_mean"] = ("gap", "mean")
-    return star.groupby("beta").agg(**agg).reset_index()
+def errors_from_certs(per_image: pd.DataFrame) -> pd.DataFrame:
+    """The errors table (alpha, beta, seed, index, error) of per-image certification rows."""
+    out = per_image[["alpha", "beta", "seed", "index"]].copy()
+    out["error"] = 1 - per_image["correct"].astype(int)
+    return out
+
+
+def error_cubes(errors: pd.DataFrame):
+    """The error cube E[seed, alpha, beta, image] of an errors table (alpha, beta, seed, index,
+    error), checked: (alphas, betas, {seed: (E[alpha, beta, image], image indices)}). Every
+    (alpha, beta) of a seed must cover the same images, with both even and odd indices (the
+    cross-fitting splits by parity); a ValueError says what is wrong."""
+    need = ["alpha", "beta", "seed", "index", "error"]
+    missing = [c for c in need if c not in errors.columns]
+    if missing:
+        raise ValueError(f"errors table lacks columns {missing}")
+    if errors.empty:
+        raise ValueError("errors table is empty")
+    if errors[need].isna().any().any():
+        raise ValueError("errors table has missing values")
+    if not errors["error"].isin([0, 1]).all():
+        raise ValueError("error must be 0 or 1")
+    alphas = np.sort(errors["alpha"].astype(float).unique())
+    betas = np.sort(errors["beta"].astype(float).unique())
+    cubes = {}
+    for seed, g in errors.groupby("seed", sort=True):
+        if g.duplicated(["alpha", "beta", "index"]).any():
+            raise ValueError(f"seed {seed}: an image appears twice for one (alpha, beta)")
+        idx = np.sort(g["index"].unique())
+        sizes = g.groupby(["alpha", "beta"]).size()
+        if len(sizes) != len(alphas) * len(betas):
+            have = set(sizes.index)
+            gone = [(a, b) for a in alphas for b in betas if (a, b) not in have]
+            raise ValueError(f"seed {seed}: no errors for (alpha, beta) = {gone[:5]}")
+        if (sizes != len(idx)).any():
+            (a, b) = sizes.index[int(np.argmax(sizes.to_numpy() != len(idx)))]
+            raise ValueError(f"seed {seed}: (alpha, beta) = ({a:g}, {b:g}) covers {sizes[(a, b)]} "
+                             f"of the seed's {len(idx)} images; every table must cover the same ones")
+        even = idx % 2 == 0
+        if even.all() or not even.any():
+            raise ValueError(f"seed {seed}: need images with both even and odd index (cross-fitting)")
+        e = np.zeros((len(alphas), len(betas), len(idx)), dtype=np.float32)
+        e[np.searchsorted(alphas, g["alpha"].astype(float)), np.searchsorted(betas, g["beta"].astype(float)),
+          np.searchsorted(idx, g["index"])] = g["error"].to_numpy(np.float32)
+        cubes[seed] = (e, idx)
+    return alphas, betas, cubes

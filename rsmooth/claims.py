@@ -1,14 +1,16 @@
-"""The statistics behind the paper's three MNIST claims, each with an interval and a verdict.
+"""The one analysis of the error cube: alpha*(beta) with its interval, the fitted risk curves,
+and the paper's three claims, each with an interval and a verdict.
 
 C1  the risk of h_0 (trained without noise) increases with the smoothing noise beta;
 C2  the best training noise alpha*(beta) = argmin_alpha Delta(alpha, beta) increases with beta;
-C3  at beta > 0 training at alpha = beta costs risk against alpha* (and alpha* < beta).
+C3  at beta > 0 training at alpha = beta is beaten by a smaller alpha.
 
-Input: per-image errors, columns ``alpha, beta, seed, index, error`` (error = 1 - correct). Within
-a seed image i sees the same noise draws for every alpha and beta, so errors are paired across
-(alpha, beta): every resampling below draws images, never single (alpha, beta) cells, and
-keeps those pairs. Seeds are independent replicates of everything random (training of h_0 and
-every h_alpha, noise draws).
+Input: per-image errors, columns ``alpha, beta, seed, index, error`` (error = 1 - correct): the
+cube E[seed, alpha, beta, image]. Within a seed image i sees the same noise draws for every alpha
+and beta, so errors are paired across (alpha, beta): every resampling below draws images, never
+single (alpha, beta) cells, and keeps those pairs. Seeds are independent replicates of
+everything random (training of h_0 and every h_alpha, noise draws). Every output that reports
+alpha*, a contrast or a gap (claims.csv, alpha_star.csv, the figures) reads it from here.
 
 Statistics (``statistic`` column):
 
@@ -16,102 +18,61 @@ Statistics (``statistic`` column):
 * C2: least-squares slope over beta of alpha*(beta), alpha* chosen on all images of a seed by
   :func:`rsmooth.curves.best_indices` (Savitzky-Golay where the grid allows, else the
   least-squares valley: see rsmooth/curves.py), per seed.
-* C3, one row per beta > 0 inside the alpha grid (alpha = beta read at the nearest grid alpha):
-  the cross-fitted gap risk(alpha=beta) - risk(alpha*). Images are split by index parity;
-  alpha* is chosen on the even half and the gap measured on the odd half, then the other way
-  round, and the two gaps averaged. With >= 2 seeds, the alpha* used for seed s is moreover
-  chosen on the mean curve of the *other* seeds (leave one seed out): each trained h_alpha has
-  its own luck, and choosing alpha* on the models that then measure the gap rewards that luck
-  (in a simulation with a flat mean curve and model-to-model risk s.d. 0.01, 3 seeds, 2,000
-  images: per-seed cross-fitting averaged a gap of +0.0136, leave-one-seed-out +0.0003 +- 0.0002).
-  The data that measure a gap never took part in choosing its alpha*, so there is no winner's
-  curse: given the choice, the gap is unbiased for the true gap of the chosen alpha, which is
-  at most the oracle gap Delta(beta, beta) - min_alpha Delta(alpha, beta). The estimate leans
-  toward 0 (a "supported" needs real evidence) and ``low`` is a valid lower bound for the oracle
-  gap. Choosing alpha* on all images and measuring on the same ones (the naive way) is biased
-  upward: on a flat curve it is >= 0 every time. Cross-fitting (rather than only repeating the
-  choice in a bootstrap) makes the estimate itself honest, at the price of choosing alpha* on
-  half the images.
+* C3, the primary statistic, fixed before the run: the contrast
+  risk(alpha = beta) - risk(alpha = beta - delta), ``delta`` from the config, one row per
+  beta > 0 with alpha = beta on the grid (no estimate, and a note, where beta - delta is not). Nothing is chosen from the data, so nothing flatters
+  it; > 0 means alpha = beta is beaten by the smaller alpha, which is the claim. One delta per
+  beta: no multiplicity correction is needed within a beta.
+* C3 gap, secondary: the cross-fitted gap risk(alpha=beta) - risk(alpha*), one row per beta > 0
+  on the alpha grid. Images are split by index parity; alpha* is chosen on the even half and
+  the gap measured on the odd half, then the other way round, and the two gaps averaged. With
+  >= 2 seeds, the alpha* used for seed s is chosen on the mean curve of the *other* seeds
+  (leave one seed out): each trained h_alpha has its own luck, and choosing alpha* on the models
+  that then measure the gap rewards that luck (flat mean curve, model-to-model s.d. 0.01, 3
+  seeds, 2,000 images: per-seed cross-fitting averaged +0.0136, leave-one-seed-out +0.0003).
+  Given the choice, the gap is unbiased for the true gap of the chosen alpha, which is at most
+  the oracle gap Delta(beta, beta) - min_alpha Delta(alpha, beta): it leans toward 0 and ``low``
+  is a valid lower bound for the oracle gap. It spends power on the choice; the contrast does not.
 
 Intervals (``low``, ``high`` at ``level``), with S seeds:
 
 * S = 1: estimate +- z * SE, SE the standard deviation of the statistic over ``n_boot``
   bootstrap resamples of the images (drawn within each half, so halves keep their sizes;
-  every alpha* re-chosen inside each resample). The target is the statistic's expectation over
-  test images and noise draws *for the one trained model of each alpha*, so a verdict other
-  than undecided carries the suffix " (conditional on models)" -- for C1 too: h_0 was trained
-  once, and the claim is about training without noise, not about this one network.
+  every alpha* re-chosen inside each resample). The target is the statistic's expectation for
+  the one trained model of each alpha, so a verdict other than undecided carries the suffix
+  " (conditional on models)".
 * S >= 2: mean of the per-seed statistics +- t(S-1) * SE, SE^2 = max(between-seed variance,
-  mean within-seed bootstrap variance) / S. Seeds are the replicates, so the interval includes
-  model-to-model variation; the within-seed floor keeps seeds that agree exactly (a coarse
-  grid) from giving a zero-width interval. The target is the statistic's expectation over
-  training runs and noise draws, on these test images.
+  mean within-seed bootstrap variance) / S: the interval includes model-to-model variation;
+  the within-seed floor keeps seeds that agree exactly from giving a zero-width interval.
+* alpha* per seed (alpha_star.csv): the ``level`` percentile interval of alpha* over the same
+  bootstrap resamples (conditional on the seed's models); over seeds (alpha_star_seeds.csv): a
+  Student-t interval of the mean alpha* (S >= 2).
 
-Verdicts (``verdict``): "supported" when low > 0, "contradicted" when high < 0, else
-"undecided" (also when the statistic cannot be computed; ``note`` says why), with the suffix
-above for one seed. For C3 a gap interval above 0 while alpha* (on all images; with several
-seeds, of the mean curve) is not below beta gives "undecided": alpha = beta is then beaten, but
-by a larger alpha. Each row's interval stands alone; no correction for the number of rows.
+Verdicts: "supported" when low > 0, "contradicted" when high < 0, else "undecided" (also when
+the statistic cannot be computed; ``note`` says why), with the suffix above for one seed. For the
+gap, an interval above 0 while alpha* (with several seeds, of the mean curve) is not below beta
+gives "undecided": alpha = beta is then beaten by a larger alpha. Each row stands alone.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+
+from .analysis import error_cubes
 
 COLUMNS = ["claim", "beta", "statistic", "estimate", "low", "high", "level", "n_seeds",
            "n_images", "method", "verdict", "note"]
 SUPPORTED, CONTRADICTED, UNDECIDED = "supported", "contradicted", "undecided"
 CONDITIONAL = " (conditional on models)"
 VERDICTS = (SUPPORTED, CONTRADICTED, UNDECIDED, SUPPORTED + CONDITIONAL, CONTRADICTED + CONDITIONAL)
+GAP = "C3 gap"
 STATISTICS = {"C1": "slope of risk(alpha=0, beta) over beta",
               "C2": "slope of alpha*(beta) over beta",
-              "C3": "gap = risk(alpha=beta) - risk(alpha*)"}
+              "C3": "contrast = risk(alpha=beta) - risk(alpha=beta-delta)",
+              GAP: "gap = risk(alpha=beta) - risk(alpha*), cross-fitted"}
 CHUNK = 256  # bootstrap resamples per matrix product (memory: CHUNK x images floats)
-
-
-def errors_from_certs(per_image: pd.DataFrame) -> pd.DataFrame:
-    """The errors table (alpha, beta, seed, index, error) of per-image certification rows."""
-    out = per_image[["alpha", "beta", "seed", "index"]].copy()
-    out["error"] = 1 - per_image["correct"].astype(int)
-    return out
-
-
-def _cubes(errors: pd.DataFrame):
-    """Check the errors table; return (alphas, betas, {seed: (E[alpha, beta, image], index)})."""
-    need = ["alpha", "beta", "seed", "index", "error"]
-    missing = [c for c in need if c not in errors.columns]
-    if missing:
-        raise ValueError(f"errors table lacks columns {missing}")
-    if errors.empty:
-        raise ValueError("errors table is empty")
-    if errors[need].isna().any().any():
-        raise ValueError("errors table has missing values")
-    if not errors["error"].isin([0, 1]).all():
-        raise ValueError("error must be 0 or 1")
-    alphas = np.sort(errors["alpha"].astype(float).unique())
-    betas = np.sort(errors["beta"].astype(float).unique())
-    cubes = {}
-    for seed, g in errors.groupby("seed", sort=True):
-        if g.duplicated(["alpha", "beta", "index"]).any():
-            raise ValueError(f"seed {seed}: an image appears twice for one (alpha, beta)")
-        idx = np.sort(g["index"].unique())
-        sizes = g.groupby(["alpha", "beta"]).size()
-        if len(sizes) != len(alphas) * len(betas):
-            have = set(sizes.index)
-            gone = [(a, b) for a in alphas for b in betas if (a, b) not in have]
-            raise ValueError(f"seed {seed}: no errors for (alpha, beta) = {gone[:5]}")
-        if (sizes != len(idx)).any():
-            (a, b) = sizes.index[int(np.argmax(sizes.to_numpy() != len(idx)))]
-            raise ValueError(f"seed {seed}: (alpha, beta) = ({a:g}, {b:g}) covers {sizes[(a, b)]} "
-                             f"of the seed's {len(idx)} images; every table must cover the same ones")
-        even = idx % 2 == 0
-        if even.all() or not even.any():
-            raise ValueError(f"seed {seed}: need images with both even and odd index (cross-fitting)")
-        e = np.zeros((len(alphas), len(betas), len(idx)), dtype=np.float32)
-        e[np.searchsorted(alphas, g["alpha"].astype(float)), np.searchsorted(betas, g["beta"].astype(float)),
-          np.searchsorted(idx, g["index"])] = g["error"].to_numpy(np.float32)
-        cubes[seed] = (e, idx)
-    return alphas, betas, cubes
 
 
 def _slope(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -121,17 +82,26 @@ def _slope(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 class _Plan:
-    """Which statistics exist on this grid and how alpha* is chosen."""
+    """Which statistics exist on this grid, how alpha* is chosen, and the statistics' layout:
+    [C1, C2, one contrast per ``contrasts``, one gap per ``c3``]."""
 
-    def __init__(self, alphas, betas, window, order):
+    def __init__(self, alphas, betas, window, order, delta=None):
         from .curves import _method
 
         self.alphas, self.betas, self.window, self.order = alphas, betas, window, order
         self.curve = _method(alphas, window, order)
         self.zero = np.flatnonzero(alphas == 0)
+
+        def on_grid(v):  # index of the grid alpha equal to v, or None
+            k = np.flatnonzero(np.isclose(alphas, v, rtol=0, atol=1e-9))
+            return int(k[0]) if len(k) else None
+
         # C3 needs alpha = beta on the grid: a "nearest alpha" could be far from beta
-        self.c3 = [(j, int(np.argmin(np.abs(alphas - b)))) for j, b in enumerate(betas)
-                   if b > 0 and np.isclose(alphas, b, rtol=0, atol=1e-9).any()]
+        self.c3 = [(j, on_grid(b)) for j, b in enumerate(betas) if b > 0 and on_grid(b) is not None]
+        self.delta = delta
+        # one contrast row per C3 beta; its partner alpha is None where the grid lacks it
+        self.contrasts = [] if not delta else [(j, near, on_grid(betas[j] - delta)) for j, near in self.c3]
+        self.first_gap = 2 + len(self.contrasts)
 
     def stars(self, r: np.ndarray) -> np.ndarray:
         """Index of alpha* for risks r (m, alphas) -> (m,)."""
@@ -140,7 +110,7 @@ class _Plan:
         return best_indices(self.alphas, r, self.window, self.order)[0]
 
     def gaps(self, sel_a, sel_b, ra, rb) -> np.ndarray:
-        """Cross-fitted C3 gaps (m, len(c3)): alpha* chosen on ``sel_a`` (even half), the gap
+        """Cross-fitted gaps (m, len(c3)): alpha* chosen on ``sel_a`` (even half), the gap
         measured on ``rb`` (odd half), and the reverse; the two averaged. Arrays (m, alphas,
         betas); the selection arrays are the evaluation ones (one seed) or other seeds'."""
         rows = np.arange(len(ra))
@@ -151,43 +121,49 @@ class _Plan:
         return out
 
     def statistics(self, ra: np.ndarray, rb: np.ndarray, wa: float):
-        """Half risks (m, alphas, betas) of one seed -> its C1, C2 and C3 statistics
-        (m, 2 + len(c3)) and the indices of alpha* on all its images (m, betas)."""
+        """Half risks (m, alphas, betas) of one seed -> its statistics (m, 2 + contrasts +
+        gaps) and the indices of alpha* on all its images (m, betas)."""
         full = wa * ra + (1 - wa) * rb
         stars = np.stack([self.stars(full[:, :, j]) for j in range(len(self.betas))], axis=1)
-        out = np.full((len(ra), 2 + len(self.c3)), np.nan)
+        out = np.full((len(ra), self.first_gap + len(self.c3)), np.nan)
         if len(self.betas) >= 2:
             if len(self.zero):
                 out[:, 0] = _slope(self.betas, full[:, self.zero[0], :])
             out[:, 1] = _slope(self.betas, self.alphas[stars])
-        out[:, 2:] = self.gaps(ra, rb, ra, rb)
+        for col, (j, near, low) in enumerate(self.contrasts):
+            if low is not None:
+                out[:, 2 + col] = full[:, near, j] - full[:, low, j]
+        out[:, self.first_gap:] = self.gaps(ra, rb, ra, rb)
         return out, stars
 
 
 def _seed(e: np.ndarray, idx: np.ndarray, plan: _Plan, n_boot: int, rng) -> dict:
     """One seed: its statistics, their bootstrap variance over images (alpha* re-chosen in
-    every resample), alpha* on all its images per beta, and its half and full risks."""
+    every resample), alpha* on all its images per beta and in every resample, its risks."""
     a, b = e.shape[:2]
     even = idx % 2 == 0
     ea, eb = e[:, :, even].reshape(a * b, -1), e[:, :, ~even].reshape(a * b, -1)
     na, nb = ea.shape[1], eb.shape[1]
     ra0, rb0 = ea.mean(1, dtype=float).reshape(1, a, b), eb.mean(1, dtype=float).reshape(1, a, b)
     point, stars = plan.statistics(ra0, rb0, na / (na + nb))
-    boot = []
+    boot, boot_stars = [], []
     for start in range(0, n_boot, CHUNK):
         m = min(CHUNK, n_boot - start)
         wa, wb = (np.bincount((rng.integers(0, n, (m, n)) + n * np.arange(m)[:, None]).ravel(),
                               minlength=m * n).reshape(m, n).astype(np.float32) for n in (na, nb))
         ra = (wa @ ea.T).astype(float).reshape(m, a, b) / na
         rb = (wb @ eb.T).astype(float).reshape(m, a, b) / nb
-        boot.append(plan.statistics(ra, rb, na / (na + nb))[0])
+        stat, st = plan.statistics(ra, rb, na / (na + nb))
+        boot.append(stat)
+        boot_stars.append(st)
     return {"point": point[0], "var": np.concatenate(boot).var(axis=0, ddof=1), "stars": stars[0],
-            "ra": ra0[0], "rb": rb0[0], "full": (na * ra0[0] + nb * rb0[0]) / (na + nb)}
+            "boot_stars": np.concatenate(boot_stars), "ra": ra0[0], "rb": rb0[0],
+            "full": (na * ra0[0] + nb * rb0[0]) / (na + nb), "n": na + nb}
 
 
 def _leave_one_seed_out(plan: _Plan, seeds: list[dict]) -> np.ndarray:
-    """C3 gaps (S, len(c3)): for seed s, alpha* chosen on the mean half-risk curves of the
-    other seeds (even half, then odd), the gap measured on seed s (odd half, then even)."""
+    """Gaps (S, len(c3)): for seed s, alpha* chosen on the mean half-risk curves of the other
+    seeds (even half, then odd), the gap measured on seed s (odd half, then even)."""
     ra, rb = np.array([d["ra"] for d in seeds]), np.array([d["rb"] for d in seeds])
     s = len(seeds)
     others = (np.ones((s, s)) - np.eye(s)) / (s - 1)  # row s averages the seeds other than s
@@ -203,74 +179,99 @@ def _pairs(keys, values) -> str:
     return ", ".join(f"{k:g}: {v:.4g}" for k, v in zip(keys, values))
 
 
-def decide_claims(errors: pd.DataFrame, window: int = 15, order: int = 3, level: float = 0.95,
-                  n_boot: int = 2000, rng_seed: int = 0) -> pd.DataFrame:
-    """Rows C1, C2 and one C3 row per beta > 0 within the alpha grid, columns :data:`COLUMNS`.
+@dataclass
+class Analysis:
+    """What :func:`analyze` computes: ``claims`` (columns :data:`COLUMNS`), ``alpha_star`` (one
+    row per seed and beta), ``alpha_star_seeds`` (one row per beta, over seeds) and ``curves``
+    (measured and fitted risk per seed, beta and alpha)."""
 
-    Guarantees (reasoning in the module docstring): every alpha* behind a C3 gap was chosen on
-    images (and, with >= 2 seeds, models) other than those that measure the gap; intervals are
-    paired over images and noise draws and, with >= 2 seeds, include the variation between
-    trained models; with one seed a verdict other than "undecided" ends in
-    " (conditional on models)"; all randomness comes from ``np.random.default_rng(rng_seed)``,
-    so equal inputs give equal outputs. ValueError for a malformed table (missing columns or
-    cells, errors not 0/1, an (alpha, beta) missing or covering other images than the rest of
-    its seed, only even or only odd indices) or a bad ``level`` / ``n_boot``.
+    claims: pd.DataFrame
+    alpha_star: pd.DataFrame
+    alpha_star_seeds: pd.DataFrame
+    curves: pd.DataFrame
+
+
+def analyze(errors: pd.DataFrame, window: int = 15, order: int = 3, level: float = 0.95,
+            n_boot: int = 2000, rng_seed: int = 0, delta: float | None = None) -> Analysis:
+    """Every statistic of the error cube, computed once (see the module docstring).
+
+    Guarantees: every alpha* behind a gap was chosen on images (and, with >= 2 seeds, models)
+    other than those that measure it; the contrast chooses nothing; intervals are paired over
+    images and noise draws and, with >= 2 seeds, include the variation between trained models;
+    with one seed a verdict other than "undecided" ends in " (conditional on models)"; the
+    per-seed rows of ``alpha_star`` hold the very statistics whose mean over seeds is the
+    claims' estimate; all randomness comes from ``np.random.default_rng(rng_seed)``, so equal
+    inputs give equal outputs. ValueError for a malformed table (missing columns or cells,
+    errors not 0/1, an (alpha, beta) missing or covering other images than the rest of its
+    seed, only even or only odd indices) or a bad ``level`` / ``n_boot`` / ``delta``.
     """
     from scipy.stats import norm, t
+
+    from .curves import fit_curves
 
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level}")
     if n_boot < 2:
         raise ValueError(f"n_boot must be >= 2, got {n_boot}")
-    alphas, betas, cubes = _cubes(errors)
-    plan = _Plan(alphas, betas, window, order)
+    if delta is not None and not delta > 0:
+        raise ValueError(f"delta must be > 0 (or None: no contrast), got {delta}")
+    alphas, betas, cubes = error_cubes(errors)
+    plan = _Plan(alphas, betas, window, order, delta)
     rng = np.random.default_rng(rng_seed)
     seeds = [_seed(e, idx, plan, n_boot, rng) for e, idx in cubes.values()]
-    s = len(seeds)
-    point = np.array([d["point"] for d in seeds])   # (S, statistics)
+    s, z = len(seeds), norm.ppf(0.5 + level / 2)
+    point = np.array([d["point"] for d in seeds])   # (S, statistics): the per-seed statistics
     within = np.array([d["var"] for d in seeds])    # (S, statistics)
     stars = alphas[np.array([d["stars"] for d in seeds])]  # (S, betas): alpha* per seed
+    if s > 1 and plan.c3:
+        point[:, plan.first_gap:] = _leave_one_seed_out(plan, seeds)
     if s == 1:
-        est, se, q = point[0], np.sqrt(within[0]), norm.ppf(0.5 + level / 2)
+        est, se, q = point[0], np.sqrt(within[0]), z
         how = f"normal, SE from {n_boot} bootstrap resamples of images (alpha* re-chosen in each)"
-        mean_stars = stars[0]
+        mean_full = seeds[0]["full"]
     else:
-        if plan.c3:
-            point[:, 2:] = _leave_one_seed_out(plan, seeds)
         est = point.mean(axis=0)
         se = np.sqrt(np.maximum(point.var(axis=0, ddof=1), within.mean(axis=0)) / s)
         q = t.ppf(0.5 + level / 2, s - 1)
         how = (f"Student-t over {s} seeds, SE^2 = max(between-seed variance, mean within-seed "
                f"bootstrap variance ({n_boot} resamples)) / {s}")
         mean_full = np.mean([d["full"] for d in seeds], axis=0)
-        mean_stars = alphas[[plan.stars(mean_full[None, :, j])[0] for j in range(len(betas))]]
+    mean_stars = alphas[[plan.stars(mean_full[None, :, j])[0] for j in range(len(betas))]]
     n_images = min(len(idx) for _, idx in cubes.values())
     each = "" if s == 1 else f" per seed {list(cubes)}"
     rows = []
-    for k, claim in enumerate(["C1", "C2"] + ["C3"] * len(plan.c3)):
+    kinds = ["C1", "C2"] + ["C3"] * len(plan.contrasts) + [GAP] * len(plan.c3)
+    for k, claim in enumerate(kinds):
         low, high = est[k] - q * se[k], est[k] + q * se[k]
         ok = np.isfinite(est[k]) and np.isfinite(se[k])
-        # a bootstrap that never moves the statistic gives no interval, not certainty
-        degenerate = ok and se[k] == 0
+        degenerate = ok and se[k] == 0  # a bootstrap that never moves it: no interval, not certainty
         verdict = _verdict(low, high, s == 1) if ok and not degenerate else UNDECIDED
         beta = np.nan
         if claim == "C1":
             method = "least-squares slope; " + how
             note = ("needs alpha = 0 on the grid and >= 2 betas" if not ok else
                     "risk(alpha=0, beta)" + (" (mean over seeds)" if s > 1 else "") + ": "
-                    + _pairs(betas, np.mean([d["full"][plan.zero[0]] for d in seeds], axis=0)))
+                    + _pairs(betas, mean_full[plan.zero[0]]))
         elif claim == "C2":
             method = f"least-squares slope, alpha* per seed by {plan.curve} curve; " + how
             note = ("needs >= 2 betas" if not ok else "alpha*(beta) on all images"
                     + (" (of the mean curve over seeds)" if s > 1 else "") + ": " + _pairs(betas, mean_stars))
+        elif claim == "C3":
+            j, near, lo = plan.contrasts[k - 2]
+            beta = float(betas[j])
+            method = f"contrast fixed before the run (delta = {delta:g}), paired over images; " + how
+            note = (f"alpha = beta - delta = {beta - delta:g} is not on the alpha grid: no contrast" if lo is None
+                    else f"risk(alpha={alphas[near]:g}) - risk(alpha={alphas[lo]:g}); > 0: alpha = beta is "
+                    f"beaten by alpha = beta - {delta:g}" + (f"; per seed: {_pairs(list(cubes), point[:, k])}"
+                                                          if s > 1 else ""))
         else:
-            j, near = plan.c3[k - 2]
+            j, near = plan.c3[k - plan.first_gap]
             beta = float(betas[j])
             where = "even/odd index" + (", alpha* from the other seeds" if s > 1 else "")
             method = f"cross-fit ({where}), alpha* by {plan.curve} curve; " + how
-            note = (f"alpha = beta read at grid alpha {alphas[near]:g}; alpha* on all images: "
-                    f"{mean_stars[j]:g}" + (" (mean curve over seeds), " + ", ".join(f"{a:g}" for a in stars[:, j])
-                                            + each if s > 1 else ""))
+            note = (f"secondary to the contrast; alpha* on all images: {mean_stars[j]:g}"
+                    + (" (mean curve over seeds), " + ", ".join(f"{a:g}" for a in stars[:, j]) + each
+                       if s > 1 else ""))
             if verdict.startswith(SUPPORTED) and mean_stars[j] >= alphas[near]:
                 verdict = UNDECIDED
                 note += "; the gap is > 0 but alpha* is not below beta"
@@ -281,45 +282,50 @@ def decide_claims(errors: pd.DataFrame, window: int = 15, order: int = 3, level:
         rows.append({"claim": claim, "beta": beta, "statistic": STATISTICS[claim], "estimate": est[k],
                      "low": low, "high": high, "level": level, "n_seeds": s, "n_images": n_images,
                      "method": method, "verdict": verdict, "note": note})
-    return pd.DataFrame(rows, columns=COLUMNS)
+    claims = pd.DataFrame(rows, columns=COLUMNS)
+
+    # Per seed and beta: alpha* with its bootstrap interval, the risks the claims read, and the
+    # seed's own contrast and gap (the statistics averaged above) with within-seed intervals.
+    a_lo, a_hi = (1 - level) / 2, (1 + level) / 2
+    fitted = [fit_curves(alphas, d["full"].T, window, order) for d in seeds]  # (betas, alphas)
+    col = {j: (2 + c, lo) for c, (j, _, lo) in enumerate(plan.contrasts)}
+    gap = {j: plan.first_gap + c for c, (j, _) in enumerate(plan.c3)}
+    near = dict(plan.c3)
+    per_seed, curves = [], []
+    for si, (seed, d) in enumerate(zip(cubes, seeds)):
+        for j, beta in enumerate(betas):
+            k = d["stars"][j]
+            boot = alphas[d["boot_stars"][:, j]]
+            row = {"seed": seed, "beta": beta, "alpha_star": alphas[k],
+                   "alpha_star_low": np.quantile(boot, a_lo, method="lower"),
+                   "alpha_star_high": np.quantile(boot, a_hi, method="higher"),
+                   "risk_fitted_at_star": fitted[si][0][j, k], "risk_at_star": d["full"][k, j],
+                   "risk_alpha0": d["full"][plan.zero[0], j] if len(plan.zero) else np.nan,
+                   "risk_alpha_beta": d["full"][near[j], j] if j in near else np.nan,
+                   "curve_method": fitted[si][1], "n_images": d["n"]}
+            for name, c in (("contrast", col.get(j, (None,))[0]), ("gap", gap.get(j))):
+                v, h = (point[si, c], z * np.sqrt(within[si, c])) if c is not None else (np.nan, np.nan)
+                row.update({name: v, f"{name}_low": v - h, f"{name}_high": v + h})
+            row["contrast_alpha"] = alphas[col[j][1]] if col.get(j, (0, None))[1] is not None else np.nan
+            per_seed.append(row)
+            curves += [{"seed": seed, "beta": beta, "alpha": a, "risk": d["full"][i, j],
+                        "risk_fitted": fitted[si][0][j, i], "curve_method": fitted[si][1],
+                        "n_images": d["n"]} for i, a in enumerate(alphas)]
+    star = pd.DataFrame(per_seed)
+    g = star.groupby("beta")["alpha_star"]
+    spread = g.agg(n_seeds="size", alpha_star_mean="mean", alpha_star_std="std",
+                   alpha_star_min="min", alpha_star_max="max").reset_index()
+    half = t.ppf(0.5 + level / 2, max(s - 1, 1)) * spread["alpha_star_std"] / np.sqrt(s)
+    spread["alpha_star_low"] = (spread["alpha_star_mean"] - half) if s > 1 else star["alpha_star_low"].to_numpy()
+    spread["alpha_star_high"] = (spread["alpha_star_mean"] + half) if s > 1 else star["alpha_star_high"].to_numpy()
+    spread["alpha_star_of_mean_curve"] = mean_stars
+    spread["contrast_mean"] = star.groupby("beta")["contrast"].mean().to_numpy()
+    spread["gap_mean"] = star.groupby("beta")["gap"].mean().to_numpy()
+    return Analysis(claims, star, spread, pd.DataFrame(curves))
 
 
-def claims_figure(claims: pd.DataFrame, title: str = ""):
-    """A forest plot: one row per (claim, beta), the estimate and its interval, a line at 0;
-    one panel per claim (their statistics have different units). Marker and colour show the
-    verdict; hollow markers are verdicts conditional on the trained models (one seed). Draws
-    only the table's numbers (no curves); rows without an estimate say so in text."""
-    # No pyplot: no global figure state, no backend to choose.
-    from matplotlib.figure import Figure
-
-    style = {SUPPORTED: ("o", "tab:green"), CONTRADICTED: ("s", "tab:red"), UNDECIDED: ("D", "tab:gray")}
-    claims = claims.reset_index(drop=True)
-    groups = [(c, g) for c, g in claims.groupby("claim", sort=True)]
-    fig = Figure(figsize=(6.4, 1.4 + 0.45 * len(claims) + 0.5 * len(groups)), layout="constrained")
-    axes = fig.subplots(max(len(groups), 1), 1, squeeze=False,
-                        gridspec_kw={"height_ratios": [len(g) + 0.6 for _, g in groups] or [1]})[:, 0]
-    seen = {}
-    for ax, (claim, g) in zip(axes, groups):
-        y = np.arange(len(g))[::-1]
-        for yi, row in zip(y, g.itertuples()):
-            word = row.verdict.replace(CONDITIONAL, "")
-            marker, color = style.get(word, style[UNDECIDED])
-            hollow = row.verdict.endswith(CONDITIONAL)
-            if not np.isfinite(row.estimate):
-                ax.text(0, yi, "  no estimate", va="center", fontsize=8, color="tab:gray")
-                continue
-            ax.plot([row.low, row.high], [yi, yi], "-", color=color, lw=2)
-            h, = ax.plot([row.estimate], [yi], marker, color=color, ms=7,
-                         mfc="white" if hollow else color, ls="none")
-            seen.setdefault(row.verdict, h)
-        ax.axvline(0, color="black", lw=0.8)
-        if not np.isfinite(g["estimate"]).any():
-            ax.set_xlim(-1, 1)
-        ax.set_yticks(y, [f"{claim}" if not np.isfinite(b) else f"{claim}, beta = {b:g}" for b in g["beta"]])
-        ax.set_ylim(-0.7, len(g) - 0.3)
-        ax.set_xlabel(g["statistic"].iloc[0], fontsize=9)
-    if seen:
-        fig.legend(seen.values(), seen.keys(), fontsize=8, loc="outside lower center", ncols=min(len(seen), 3))
-    level = claims["level"].iloc[0] if len(claims) else 0.95
-    fig.suptitle(f"{title + ': ' if title else ''}claims C1-C3, estimates and {level:.0%} intervals")
-    return fig
+def decide_claims(errors: pd.DataFrame, window: int = 15, order: int = 3, level: float = 0.95,
+                  n_boot: int = 2000, rng_seed: int = 0, delta: float | None = None) -> pd.DataFrame:
+    """The claims table of :func:`analyze`: rows C1, C2, one C3 contrast row per beta with both
+    alphas on the grid, one C3 gap row per beta > 0 on the grid."""
+    return analyze(errors, window, order, level, n_boot, rng_seed, delta).claims

@@ -114,6 +114,23 @@ def _check(alphas, risks) -> tuple[np.ndarray, np.ndarray]:
     return a, r
 
 
+def savgol(y, window: int, order: int) -> np.ndarray:
+    """The Savitzky-Golay filter (scipy's, along the last axis) that the paper smooths with: the
+    project's one call of it. The samples must be evenly spaced (the caller's promise) and at
+    least ``window`` long; ``window`` odd and > ``order``. A window is never shrunk to fit: on
+    fewer points it would be one polynomial through the whole curve (see the module docstring),
+    so a ValueError says so instead."""
+    y = np.asarray(y, dtype=float)
+    if window % 2 == 0 or window <= order:
+        raise ValueError(f"Savitzky-Golay window must be odd and greater than the order {order}, got {window}")
+    if y.shape[-1] < window:
+        raise ValueError(f"Savitzky-Golay window {window} is longer than the {y.shape[-1]} points of the curve")
+    # Imported here: certify jobs import this package and need not load scipy.signal.
+    from scipy.signal import savgol_filter
+
+    return savgol_filter(y, window, order, axis=-1)
+
+
 def fit_curves(alphas, risks, window: int = 15, order: int = 3) -> tuple[np.ndarray, str]:
     """:func:`fit_curve` for many curves at once: ``risks`` has shape (..., len(alphas)).
     Savitzky-Golay runs vectorised; the unimodal fit runs curve by curve."""
@@ -122,10 +139,7 @@ def fit_curves(alphas, risks, window: int = 15, order: int = 3) -> tuple[np.ndar
     method = _method(a, window, order)
     rs = r[..., perm]
     if method == "savgol":
-        # Imported here: certify jobs import this module and need not load scipy.signal.
-        from scipy.signal import savgol_filter
-
-        fit = savgol_filter(rs, window, order, axis=-1)
+        fit = savgol(rs, window, order)
     elif method == "unimodal":
         flat = rs.reshape(-1, len(a))
         fit = np.array([unimodal_fit(row) for row in flat]).reshape(rs.shape)

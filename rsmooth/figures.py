@@ -9,79 +9,91 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
-from .analysis import alpha_star, smooth_curve  # noqa: E402
-from .curves import fit_curve  # noqa: E402
+from .curves import savgol  # noqa: E402
 
 
-def risk_curves(risk: pd.DataFrame, window: int = 15, order: int = 3, log_y: bool = True,
+def risk_curves(curves: pd.DataFrame, spread: pd.DataFrame, log_y: bool = True,
                 title: str = "") -> plt.Figure:
-    """The paper's figure: risk Delta(alpha, beta) against alpha, one fitted line per beta
-    (:func:`rsmooth.curves.fit_curve`: Savitzky-Golay where the grid supports it, else the
-    least-squares valley; never below 0 nor below the smallest measurement), measured points
-    behind it, alpha* marked, legend "beta = ..., alpha* = ...". With several seeds: the mean
-    curve, a band of +- one standard deviation of the per-seed fitted curves, and alpha* as
-    mean +- std over seeds."""
-    seeds = sorted(risk["seed"].unique())
-    star = alpha_star(risk, window, order)
+    """The paper's figure: risk Delta(alpha, beta) against alpha, one fitted line per beta,
+    measured points behind it, alpha* marked with its interval, legend "beta = ..., alpha* = ...
+    [low, high]". Draws the tables of :func:`rsmooth.claims.analyze`: ``curves`` (measured and
+    fitted risk per seed; the fit never goes below 0 nor below the smallest measurement) and
+    ``spread`` (alpha* per beta: of the mean curve, with its interval). With several seeds: the
+    mean curve and a band of +- one standard deviation of the per-seed fitted curves."""
+    seeds = sorted(curves["seed"].unique())
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    colors = sns.color_palette("viridis", risk["beta"].nunique())
-    floor = 0.5 / risk["n_test"].max()  # a zero risk is drawn at half an error on a log axis
-    methods: set[str] = set()
-    for color, (beta, g) in zip(colors, risk.groupby("beta")):
-        wide = g.pivot(index="alpha", columns="seed", values="risk").sort_index()
-        a = wide.index.to_numpy()
-        fits = [fit_curve(a, wide[s].to_numpy(), window, order) for s in seeds]
-        curves = np.array([f for f, _ in fits])
-        methods |= {m for _, m in fits}
-        mean = curves.mean(axis=0)
-        stars = star[star["beta"] == beta]["alpha_star"]
-        k = int(np.argmin(mean))
-        label = f"beta = {beta:g}, alpha* = {a[k]:g}"
+    colors = sns.color_palette("viridis", curves["beta"].nunique())
+    floor = 0.5 / curves["n_images"].max()  # a zero risk is drawn at half an error on a log axis
+    for color, (beta, g) in zip(colors, curves.groupby("beta")):
+        fits = g.pivot(index="alpha", columns="seed", values="risk_fitted").sort_index()
+        a, mean = fits.index.to_numpy(), fits.mean(axis=1).to_numpy()
+        st = spread[spread["beta"] == beta].iloc[0]
+        star, lo, hi = st["alpha_star_of_mean_curve"], st["alpha_star_low"], st["alpha_star_high"]
+        label = f"beta = {beta:g}, alpha* = {star:g} [{lo:.3g}, {hi:.3g}]"
         if len(seeds) > 1:
-            label = f"beta = {beta:g}, alpha* = {stars.mean():.2f} +- {stars.std():.2f}"
-            sd = curves.std(axis=0, ddof=1)
+            sd = fits.std(axis=1, ddof=1).to_numpy()
             ax.fill_between(a, np.maximum(mean - sd, floor), np.maximum(mean + sd, floor), color=color, alpha=0.2)
-        ax.plot(a, np.maximum(wide.mean(axis=1), floor), ".", color=color, alpha=0.3)
+        measured = g.groupby("alpha")["risk"].mean().sort_index()
+        ax.plot(measured.index, np.maximum(measured, floor), ".", color=color, alpha=0.3)
         ax.plot(a, np.maximum(mean, floor), "-", color=color, label=label)
-        ax.plot([a[k]], [max(mean[k], floor)], "o", color=color, markeredgecolor="black")
+        y = max(float(np.interp(star, a, mean)), floor)
+        ax.errorbar([star], [y], xerr=[[star - lo], [hi - star]], fmt="o", color=color,
+                    markeredgecolor="black", capsize=3)
     if log_y:
         ax.set_yscale("log")
     ax.set_xlabel("training noise alpha")
     ax.set_ylabel("risk of the smoothed classifier (test error)")
     what = f"seed {seeds[0]}" if len(seeds) == 1 else f"mean of {len(seeds)} seeds, band +- 1 sd"
-    ax.set_title(title or f"risk vs alpha ({what}; dots: measured, lines: {'/'.join(sorted(methods))} fit)",
-                 fontsize=9)
+    methods = "/".join(sorted(curves["curve_method"].unique()))
+    ax.set_title(title or f"risk vs alpha ({what}; dots: measured, lines: {methods} fit; "
+                          f"bars: alpha* interval)", fontsize=9)
     ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.3, which="both")
     return fig
 
 
-def alpha_star_vs_beta(star: pd.DataFrame) -> plt.Figure:
-    """alpha*(beta) against the diagonal alpha = beta (left; one dot per seed, mean +- sd), and
-    the cross-fitted risk gap risk(alpha = beta) - risk(alpha*) per seed with its paired 95%
-    interval (right: alpha* chosen on one half of the images, the gap measured on the other)."""
+def alpha_star_vs_beta(star: pd.DataFrame, spread: pd.DataFrame) -> plt.Figure:
+    """Left: alpha*(beta) against the diagonal alpha = beta, per seed with its bootstrap
+    interval (conditional on the seed's models) and, with several seeds, the mean with its
+    t-interval over seeds. Right: per seed, the fixed contrast risk(alpha = beta) -
+    risk(alpha = beta - delta) and the cross-fitted gap risk(alpha = beta) - risk(alpha*), each
+    with its within-seed interval (> 0: alpha = beta is beaten). Draws the tables of
+    :func:`rsmooth.claims.analyze` (alpha_star.csv, alpha_star_seeds.csv), nothing else."""
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
-    top = max(star["beta"].max(), star["alpha_star"].max()) * 1.05 or 1.0
+    top = max(star["beta"].max(), star["alpha_star_high"].max()) * 1.05 or 1.0
     ax1.plot([0, top], [0, top], "--", color="grey", label="alpha = beta")
-    ax1.plot(star["beta"], star["alpha_star"], ".", color="C0", alpha=0.5, label="alpha* per seed")
-    g = star.groupby("beta")["alpha_star"]
-    ax1.errorbar(g.mean().index, g.mean(), yerr=g.std().fillna(0), fmt="o-", color="C0", capsize=3,
-                 label="mean +- sd over seeds")
+    n = star["seed"].nunique()
+    for k, (seed, s) in enumerate(star.groupby("seed")):
+        x = s["beta"] + 0.006 * (k - (n - 1) / 2)
+        ax1.errorbar(x, s["alpha_star"], yerr=[s["alpha_star"] - s["alpha_star_low"],
+                                               s["alpha_star_high"] - s["alpha_star"]],
+                     fmt=".", color="C0", alpha=0.6, capsize=2,
+                     label="alpha* per seed (bootstrap interval)" if k == 0 else None)
+    if n > 1:
+        ax1.errorbar(spread["beta"], spread["alpha_star_mean"],
+                     yerr=[spread["alpha_star_mean"] - spread["alpha_star_low"],
+                           spread["alpha_star_high"] - spread["alpha_star_mean"]],
+                     fmt="o-", color="C3", capsize=3, label=f"mean over {n} seeds (t-interval)")
     ax1.set_xlabel("smoothing noise beta")
     ax1.set_ylabel("best training noise alpha*")
     ax1.set_title("alpha*(beta)")
     ax1.legend(fontsize=8)
-    for k, (seed, s) in enumerate(star.groupby("seed")):
-        s = s.sort_values("beta")
-        x = s["beta"] + 0.004 * (k - star["seed"].nunique() / 2)
-        ax2.errorbar(x, s["gap"], yerr=[s["gap"] - s["gap_low"], s["gap_high"] - s["gap"]], fmt="o",
-                     capsize=3, label=f"seed {seed}")
+    for name, marker, shift in (("contrast", "o", -0.006), ("gap", "s", 0.006)):
+        rows = star[star[name].notna()]
+        for k, (seed, s) in enumerate(rows.groupby("seed")):
+            x = s["beta"] + shift + 0.003 * (k - (n - 1) / 2)
+            ax2.errorbar(x, s[name], yerr=[s[name] - s[f"{name}_low"], s[f"{name}_high"] - s[name]],
+                         fmt=marker, color="C1" if name == "contrast" else "C2", capsize=3, alpha=0.8,
+                         label=(f"contrast vs alpha = beta - {s['beta'].iloc[0] - s['contrast_alpha'].iloc[0]:g}"
+                                if name == "contrast" else "cross-fitted gap vs alpha*") if k == 0 else None)
     ax2.axhline(0, color="grey", lw=0.8)
     ax2.set_xlabel("smoothing noise beta")
-    ax2.set_ylabel("risk(alpha = beta) - risk(alpha*)")
-    ax2.set_title("what alpha = beta costs (cross-fitted, paired 95% interval)", fontsize=9)
-    ax2.legend(fontsize=8)
+    ax2.set_ylabel("risk(alpha = beta) - risk(other alpha)")
+    ax2.set_title("what alpha = beta costs, per seed (within-seed 95% intervals)", fontsize=9)
+    if ax2.get_legend_handles_labels()[0]:
+        ax2.legend(fontsize=8)
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -131,8 +143,9 @@ def certified_accuracy(per_image: list[pd.DataFrame], max_radius: float | None =
 
 def synthetic_curves(df: pd.DataFrame, window: int = 5, order: int = 3) -> plt.Figure:
     """The paper's Figure 4: per beta a panel, per gap zeta a line of the mean
-    Delta(alpha, beta) - Delta(0, beta) over alpha, Savitzky-Golay-smoothed and re-based to 0
-    at alpha = 0; dashed where the unsmoothed mean goes below 0 (noise augmentation helped)."""
+    Delta(alpha, beta) - Delta(0, beta) over alpha, Savitzky-Golay-smoothed
+    (:func:`rsmooth.curves.savgol`, the window never shrunk) and re-based to 0 at alpha = 0;
+    dashed where the unsmoothed mean goes below 0 (noise augmentation helped)."""
     mean = df.groupby(["beta", "zeta", "alpha"], as_index=False)["delta_rel"].mean()
     betas = sorted(mean["beta"].unique())
     fig, axes = plt.subplots(1, len(betas), figsize=(4.2 * len(betas), 3.6), squeeze=False)
@@ -141,7 +154,7 @@ def synthetic_curves(df: pd.DataFrame, window: int = 5, order: int = 3) -> plt.F
         for k, (zeta, g) in enumerate(mean[mean["beta"] == beta].groupby("zeta")):
             g = g.sort_values("alpha")
             y = g["delta_rel"].to_numpy()
-            sm = smooth_curve(y, window, order)
+            sm = savgol(y, window, order)
             sm = sm - sm[0]
             helped = bool((y < 0).any())
             ax.plot(g["alpha"], sm, "--" if helped else "-", color=colors[k % 10],
@@ -195,4 +208,44 @@ def synthetic_heatmaps(df: pd.DataFrame, cmap: str = "RdBu_r") -> plt.Figure:
     fig.suptitle("mean Delta(alpha, beta) - Delta(0, beta) (blue: noise augmentation helps; "
                  "the colour scale differs on each side of 0)")
     fig.tight_layout()
+    return fig
+
+
+def claims_figure(claims: pd.DataFrame, title: str = "") -> Figure:
+    """A forest plot: one row per (claim, beta), the estimate and its interval, a line at 0;
+    one panel per claim (their statistics have different units). Marker and colour show the
+    verdict; hollow markers are verdicts conditional on the trained models (one seed). Draws
+    only the table's numbers (no curves); rows without an estimate say so in text."""
+    from .claims import CONDITIONAL, CONTRADICTED, SUPPORTED, UNDECIDED
+
+    style = {SUPPORTED: ("o", "tab:green"), CONTRADICTED: ("s", "tab:red"), UNDECIDED: ("D", "tab:gray")}
+    claims = claims.reset_index(drop=True)
+    groups = [(c, g) for c, g in claims.groupby("claim", sort=True)]
+    fig = Figure(figsize=(6.4, 1.4 + 0.45 * len(claims) + 0.5 * len(groups)), layout="constrained")
+    axes = fig.subplots(max(len(groups), 1), 1, squeeze=False,
+                        gridspec_kw={"height_ratios": [len(g) + 0.6 for _, g in groups] or [1]})[:, 0]
+    seen = {}
+    for ax, (claim, g) in zip(axes, groups):
+        y = np.arange(len(g))[::-1]
+        for yi, row in zip(y, g.itertuples()):
+            word = row.verdict.replace(CONDITIONAL, "")
+            marker, color = style.get(word, style[UNDECIDED])
+            hollow = row.verdict.endswith(CONDITIONAL)
+            if not np.isfinite(row.estimate):
+                ax.text(0, yi, "  no estimate", va="center", fontsize=8, color="tab:gray")
+                continue
+            ax.plot([row.low, row.high], [yi, yi], "-", color=color, lw=2)
+            h, = ax.plot([row.estimate], [yi], marker, color=color, ms=7,
+                         mfc="white" if hollow else color, ls="none")
+            seen.setdefault(row.verdict, h)
+        ax.axvline(0, color="black", lw=0.8)
+        if not np.isfinite(g["estimate"]).any():
+            ax.set_xlim(-1, 1)
+        ax.set_yticks(y, [f"{claim}" if not np.isfinite(b) else f"{claim}, beta = {b:g}" for b in g["beta"]])
+        ax.set_ylim(-0.7, len(g) - 0.3)
+        ax.set_xlabel(g["statistic"].iloc[0], fontsize=9)
+    if seen:
+        fig.legend(seen.values(), seen.keys(), fontsize=8, loc="outside lower center", ncols=min(len(seen), 3))
+    level = claims["level"].iloc[0] if len(claims) else 0.95
+    fig.suptitle(f"{title + ': ' if title else ''}claims C1-C3, estimates and {level:.0%} intervals")
     return fig

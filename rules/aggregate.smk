@@ -1,4 +1,4 @@
-# Stage 4: the tidy risk table and the alpha*(beta) table of each dataset.
+# Stage 4: the tidy risk table of each dataset, its spread over seeds and the environments.
 
 
 rule aggregate:
@@ -17,23 +17,11 @@ rule aggregate:
             category="{dataset}",
             labels={"table": "risk"},
         ),
-        alpha_star=report(
-            f"{RES}/{{dataset}}/alpha_star.csv",
-            caption="../report/table.rst",
-            category="{dataset}",
-            labels={"table": "alpha_star"},
-        ),
         seeds=report(
             f"{RES}/{{dataset}}/risk_seeds.csv",
             caption="../report/seeds.rst",
             category="{dataset}",
             labels={"table": "risk across seeds"},
-        ),
-        star_seeds=report(
-            f"{RES}/{{dataset}}/alpha_star_seeds.csv",
-            caption="../report/seeds.rst",
-            category="{dataset}",
-            labels={"table": "alpha_star across seeds"},
         ),
         environments=report(
             f"{RES}/{{dataset}}/environments.csv",
@@ -46,20 +34,13 @@ rule aggregate:
     conda:
         "../envs/pipeline.yaml"
     params:
-        args=lambda wc: cli_args(
-            {
-                "radii": DATASETS[wc.dataset]["analysis"]["radii"],
-                "savgol_window": DATASETS[wc.dataset]["analysis"]["savgol_window"],
-                "savgol_order": DATASETS[wc.dataset]["analysis"]["savgol_order"],
-            }
-        ),
+        args=lambda wc: cli_args({"radii": DATASETS[wc.dataset]["analysis"]["radii"]}),
     shell:
         script(
             "aggregate",
             "--dataset {wildcards.dataset} --certs {input.certs:q}"
             " --envs {input.envs:q} --metrics {input.metrics:q} {params.args}"
-            " --risk {output.risk:q} --alpha-star {output.alpha_star:q}"
-            " --seeds-summary {output.seeds:q} --alpha-star-summary {output.star_seeds:q}"
+            " --risk {output.risk:q} --seeds-summary {output.seeds:q}"
             " --environments {output.environments:q} > {log:q} 2>&1",
         )
 

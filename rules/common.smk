@@ -203,37 +203,61 @@ def job_mem_mb(wc):
     return DATASETS[wc.dataset]["cluster"]["mem_mb"]
 
 
+# --- analysis and claims (rules/claims.smk) ---
+
+
+def claims_args(wc):
+    an = DATASETS[wc.dataset]["analysis"]
+    args = {
+        "dataset": wc.dataset,
+        "savgol_window": an["savgol_window"],
+        "savgol_order": an["savgol_order"],
+        "contrast_delta": an["contrast_delta"],
+        "n_boot": an["n_boot"],
+        "level": an["level"],
+        "rng_seed": derive_seed(an["bootstrap_seed"], "claims", wc.dataset),
+    }
+    return cli_args(args) + ("" if an["contrast_delta"] else " --no-contrast")
+
+
 # --- figures (rules/figures.smk) ---
 
 
 def figure_options(wc):
-    d = DATASETS[wc.dataset]
-    opts = dict(d["figures"].get(wc.figure, {}))
-    if wc.figure == "risk_curves":
-        opts.update(
-            window=d["analysis"]["savgol_window"], order=d["analysis"]["savgol_order"]
-        )
-    return json.dumps(opts, sort_keys=True)
+    return json.dumps(
+        DATASETS[wc.dataset]["figures"].get(wc.figure, {}), sort_keys=True
+    )
+
+
+# The tables each figure draws, by the figure script's option that takes them.
+FIGURE_TABLES = {
+    "risk_curves": {"curves": "curves.csv", "alpha_star_seeds": "alpha_star_seeds.csv"},
+    "heatmap": {"risk": "risk.csv"},
+    "alpha_star": {
+        "alpha_star": "alpha_star.csv",
+        "alpha_star_seeds": "alpha_star_seeds.csv",
+    },
+}
 
 
 def figure_inputs(wc):
     if wc.figure == "certified":
-        return [
-            cert_path(wc.dataset, a, b, s)
-            for a, b in certified_pairs(wc.dataset)
-            for s in SEEDS[:1]
-        ]
-    if wc.figure == "alpha_star":
-        return [f"{RES}/{wc.dataset}/alpha_star.csv"]
-    return [f"{RES}/{wc.dataset}/risk.csv"]
+        return {
+            "certs": [
+                cert_path(wc.dataset, a, b, s)
+                for a, b in certified_pairs(wc.dataset)
+                for s in SEEDS[:1]
+            ]
+        }
+    return {k: f"{RES}/{wc.dataset}/{f}" for k, f in FIGURE_TABLES[wc.figure].items()}
 
 
 def figure_source(wc, input):
-    """The figure script's input argument."""
-    flag = {"certified": "--certs", "alpha_star": "--alpha-star"}.get(
-        wc.figure, "--risk"
+    """The figure script's input arguments: --OPTION FILE... for each named input."""
+    return " ".join(
+        f"--{k.replace('_', '-')} {quoted(v if isinstance(v, list) else [v])}"
+        for k, v in input.items()
     )
-    return f"{flag} {quoted(input)}"
 
 
 # --- the synthetic experiment (rules/synthetic.smk) ---

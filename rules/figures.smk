@@ -3,7 +3,7 @@
 
 rule figure:
     input:
-        figure_inputs,
+        unpack(figure_inputs),
     output:
         png=report(
             f"{RES}/{{dataset}}/figures/{{figure}}.png",

@@ -1,12 +1,10 @@
 #!/usr/bin/env python
-"""Aggregate per-image certification CSVs into the tidy risk table and the alpha*(beta) table.
+"""Aggregate per-image certification CSVs into the tidy risk table.
 
 risk.csv: one row per (alpha, beta, seed) with n_test, errors, risk and its Clopper-Pearson 95%
 interval, certified accuracy at each --radii, the average certified radius, and the training
-metrics of h_alpha. alpha_star.csv: per (seed, beta), the argmin alpha* of the Savitzky-Golay
-smoothed risk curve over alpha, with the risk there, at alpha = 0 and at alpha = beta, and the
-risk gap between alpha = beta and alpha* with a paired interval (same images, same draws).
-With several seeds, the mean and spread over seeds of each risk and of alpha*.
+metrics of h_alpha. With several seeds, the mean and spread over seeds of each risk; and the
+environments that made the models and tables. alpha*, contrasts and gaps: scripts/claims.py.
 """
 import argparse
 import sys
@@ -28,15 +26,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics", nargs="*", type=cli.existing_file, default=[], help="training metrics CSVs")
     p.add_argument("--radii", type=cli.nonneg_float, nargs="*", default=an["radii"],
                    help="radii of the certified-accuracy columns")
-    p.add_argument("--savgol-window", type=cli.positive_int, default=an["savgol_window"],
-                   help="Savitzky-Golay window (used where the alpha grid is even and long enough)")
-    p.add_argument("--savgol-order", type=cli.nonneg_int, default=an["savgol_order"],
-                   help="Savitzky-Golay polynomial order")
     p.add_argument("--dataset", default="", help="dataset name, written as a column")
     p.add_argument("--risk", required=True, type=Path, help="tidy risk table to write")
-    p.add_argument("--alpha-star", required=True, type=Path, help="alpha*(beta) table to write")
     p.add_argument("--seeds-summary", type=Path, help="per-(alpha, beta) mean and spread over seeds")
-    p.add_argument("--alpha-star-summary", type=Path, help="per-beta alpha* mean and spread over seeds")
     p.add_argument("--environments", type=Path, help="the environments that made the models and tables")
     return p
 
@@ -53,12 +45,11 @@ def main() -> None:
     metrics = [analysis.read_table(f, ["alpha", "seed", "clean_test_acc", "final_loss"]) for f in a.metrics]
     envs = [analysis.read_table(f, ["alpha", "beta", "seed", "env_id"]) for f in a.envs]
 
-    rows, errors = [], {}
+    rows = []
     for df in certs.values():
         first = df.iloc[0]
         key = {"alpha": float(first["alpha"]), "beta": float(first["beta"]), "seed": int(first["seed"])}
         rows.append({"dataset": a.dataset, **key, **analysis.summarize(df, a.radii)})
-        errors[(key["alpha"], key["beta"], key["seed"])] = 1 - df["correct"].to_numpy()
     risk = pd.DataFrame(rows).sort_values(["seed", "beta", "alpha"]).reset_index(drop=True)
     if metrics:
         m = pd.concat(metrics)
@@ -68,20 +59,14 @@ def main() -> None:
     if envs:
         e = pd.concat(envs).rename(columns={"env_id": "certify_env"})
         risk = risk.merge(e[["alpha", "beta", "seed", "certify_env"]], on=["alpha", "beta", "seed"], how="left")
-    star = analysis.add_gaps(analysis.alpha_star(risk, a.savgol_window, a.savgol_order), errors,
-                              a.savgol_window, a.savgol_order)
-    star.insert(0, "dataset", a.dataset)
     environments = provenance.environment_table(
         pd.concat(metrics).assign(role="train") if metrics else None,
         pd.concat(envs).assign(role="certify") if envs else None)
 
     io.write_csv(risk, a.risk)
-    io.write_csv(star, a.alpha_star)
-    print(star.to_string(index=False))
+    print(risk[["seed", "alpha", "beta", "risk", "risk_low", "risk_high"]].to_string(index=False))
     if a.seeds_summary:
         io.write_csv(analysis.across_seeds(risk), a.seeds_summary)
-    if a.alpha_star_summary:
-        io.write_csv(analysis.alpha_star_spread(star), a.alpha_star_summary)
     if a.environments:
         io.write_csv(environments, a.environments)
     if environments["env_id"].nunique() > 1:

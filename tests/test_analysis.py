@@ -2,35 +2,31 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rsmooth import analysis
+from rsmooth import analysis, curves
 
 
 def test_savgol_alpha_star_on_a_known_curve():
     """A cubic passes through Savitzky-Golay (order 3) unchanged, so alpha* is its minimum."""
     alphas = np.round(np.arange(0, 1.0, 0.01), 2)
-    rows = []
-    for beta in (0.2, 0.5):
+    for beta, expected in ((0.2, 0.16), (0.5, 0.40)):
         risk = (alphas - beta * 0.8) ** 2 + 0.01 * (alphas - 0.5) ** 3 + 0.05
-        rows += [{"seed": 0, "alpha": a, "beta": beta, "risk": r} for a, r in zip(alphas, risk)]
-    star = analysis.alpha_star(pd.DataFrame(rows), 15, 3).set_index("beta")
-    assert star.loc[0.2, "alpha_star"] == pytest.approx(0.16)
-    assert star.loc[0.5, "alpha_star"] == pytest.approx(0.40)
-    assert star.loc[0.5, "alpha_near_beta"] == pytest.approx(0.5)
-    assert star.loc[0.5, "risk_alpha0"] == pytest.approx(0.16 + 0.05 - 0.00125)
-    assert (star["curve_method"] == "savgol").all()
+        star, _, method = curves.best_alpha(alphas, risk, 15, 3)
+        assert star == pytest.approx(expected) and method == "savgol"
 
 
 def test_savgol_smoothing_ignores_one_outlier():
     alphas = np.linspace(0, 1, 30)
-    risk = (alphas - 0.6) ** 2
-    risk[3] = -0.01  # a raw argmin at alpha[3] that smoothing must not follow
-    df = pd.DataFrame({"seed": 0, "beta": 0.5, "alpha": alphas, "risk": risk})
-    assert analysis.alpha_star(df, 15, 3)["alpha_star"].iloc[0] > 0.4
+    risk = (alphas - 0.6) ** 2 + 0.01
+    risk[3] = 0.0  # a raw argmin at alpha[3] that smoothing must not follow
+    assert curves.best_alpha(alphas, risk, 15, 3)[0] > 0.4
 
 
-@pytest.mark.parametrize("n, window, expected", [(100, 15, 15), (9, 15, 9), (10, 15, 9), (4, 15, None), (3, 15, None)])
-def test_window_shrinks_to_an_odd_number_of_points(n, window, expected):
-    assert analysis.savgol_window(n, window, 3) == expected
+@pytest.mark.parametrize("n, window", [(9, 15), (14, 15)])
+def test_the_savgol_window_is_never_shrunk_to_the_curve(n, window):
+    with pytest.raises(ValueError, match=f"window {window} is longer than the {n} points"):
+        curves.savgol(np.linspace(0, 1, n), window, 3)
+    with pytest.raises(ValueError, match="must be odd and greater than the order 3"):
+        curves.savgol(np.linspace(0, 1, 30), 14, 3)
 
 
 def test_summarize_risk_interval_and_certified_accuracy():

@@ -3,7 +3,7 @@ import pytest
 from scipy.optimize import lsq_linear
 from scipy.signal import savgol_filter
 
-from rsmooth import analysis, curves
+from rsmooth import curves
 
 NINE = np.arange(9) * 0.125  # the default preset's alphas
 
@@ -13,8 +13,9 @@ NINE = np.arange(9) * 0.125  # the default preset's alphas
     ([0.46, 0.20, 0.08, 0.04, 0.03, 0.026, 0.025, 0.027, 0.03], False)])
 def test_savgol_overshoots_on_nine_alphas_and_the_fit_does_not(risk, dips_below_zero):
     risk = np.array(risk)
-    sg = savgol_filter(risk, 9, 3)  # what the window 15 shrinks to on 9 alphas: one cubic
-    assert np.array_equal(sg, analysis.smooth_curve(risk, 15, 3))
+    sg = savgol_filter(risk, 9, 3)  # what a window 15 shrunk to 9 alphas would be: one cubic
+    with pytest.raises(ValueError, match="longer than the 9 points"):
+        curves.savgol(risk, 15, 3)  # so the window is never shrunk
     assert sg.min() < risk.min() - 0.01  # a valley no measurement shows...
     assert (sg.min() < 0) == dips_below_zero  # ...even a negative risk (-0.0245) in the first case
     fit, method = curves.fit_curve(NINE, risk)
@@ -133,8 +134,13 @@ def test_the_risk_figure_draws_no_risk_below_the_data_on_a_coarse_grid():
     alphas = np.arange(9) * 0.125
     risks = np.array([0.458, 0.30, 0.12, 0.05, 0.03, 0.026, 0.028, 0.027, 0.03])
     assert savgol_filter(risks, 9, 3).min() < risks.min()  # the overshoot the estimator avoids
-    df = pd.DataFrame({"seed": 0, "beta": 0.75, "alpha": alphas, "risk": risks, "n_test": 500})
-    fig = figures.risk_curves(df, 15, 3, log_y=False)
+    fit, method = curves.fit_curve(alphas, risks, 15, 3)
+    star = curves.best_alpha(alphas, risks, 15, 3)[0]
+    df = pd.DataFrame({"seed": 0, "beta": 0.75, "alpha": alphas, "risk": risks, "risk_fitted": fit,
+                       "curve_method": method, "n_images": 500})
+    spread = pd.DataFrame({"beta": [0.75], "alpha_star_of_mean_curve": [star],
+                           "alpha_star_low": [star - 0.125], "alpha_star_high": [star + 0.125]})
+    fig = figures.risk_curves(df, spread, log_y=False)
     for line in fig.axes[0].get_lines():
         y = np.asarray(line.get_ydata(), float)
         assert (y >= risks.min() - 1e-12).all()

@@ -40,12 +40,21 @@ def test_every_output_exists_with_the_right_columns(run):
     star = pd.read_csv(res / "alpha_star.csv")
     assert sorted(star["beta"]) == [0, 0.25, 0.5]
     assert star["alpha_star"].isin([0, 0.25, 0.5]).all()
-    assert {"gap", "gap_low", "gap_high"} <= set(star.columns)
-    assert (star["gap_low"] <= star["gap"]).all() and (star["gap"] <= star["gap_high"]).all()
+    assert (star["alpha_star_low"] <= star["alpha_star"]).all() and (star["alpha_star"] <= star["alpha_star_high"]).all()
+    c3 = star[star["beta"] > 0]
+    for name in ("contrast", "gap"):
+        assert (c3[f"{name}_low"] <= c3[name]).all() and (c3[name] <= c3[f"{name}_high"]).all()
+    assert star[star["beta"] == 0][["contrast", "gap"]].isna().all().all()  # no C3 at beta = 0
+    assert c3["contrast_alpha"].tolist() == [0, 0.25]  # beta - delta, delta = 0.25
+    curves = pd.read_csv(res / "curves.csv")
+    assert len(curves) == 9 and (curves["risk_fitted"] >= curves.groupby(["seed", "beta"])["risk"].transform("min")).all()
     seeds = pd.read_csv(res / "risk_seeds.csv")
     assert len(seeds) == 9 and (seeds["n_seeds"] == 1).all()
     claims = pd.read_csv(res / "claims.csv")
-    assert claims["claim"].tolist() == ["C1", "C2", "C3", "C3"] and claims["beta"].tolist()[2:] == [0.25, 0.5]
+    assert claims["claim"].tolist() == ["C1", "C2", "C3", "C3", "C3 gap", "C3 gap"]
+    assert claims["beta"].tolist()[2:] == [0.25, 0.5, 0.25, 0.5]
+    for claim, name in (("C3", "contrast"), ("C3 gap", "gap")):  # one number per statistic and beta
+        assert claims[claims["claim"] == claim]["estimate"].tolist() == c3[name].tolist()
     assert claims["verdict"].str.match(r"(supported|contradicted|undecided)").all()
     assert (claims["low"] <= claims["estimate"]).all() and (claims["estimate"] <= claims["high"]).all()
     assert (star["curve_method"] == "unimodal").all()  # 3 alphas: no Savitzky-Golay window fits
