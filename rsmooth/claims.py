@@ -20,9 +20,9 @@ Statistics (``statistic`` column):
   least-squares valley: see rsmooth/curves.py), per seed.
 * C3, the primary statistic, fixed before the run: the contrast
   risk(alpha = beta) - risk(alpha = beta - delta), ``delta`` from the config, one row per
-  beta > 0 with alpha = beta on the grid (no estimate, and a note, where beta - delta is not). Nothing is chosen from the data, so nothing flatters
-  it; > 0 means alpha = beta is beaten by the smaller alpha, which is the claim. One delta per
-  beta: no multiplicity correction is needed within a beta.
+  beta > 0 with alpha = beta on the grid (no estimate, and a note, where beta - delta is not).
+  Nothing is chosen from the data, so nothing flatters it; > 0 means alpha = beta is beaten by
+  the smaller alpha, which is the claim. One delta per beta: no multiplicity correction.
 * C3 gap, secondary: the cross-fitted gap risk(alpha=beta) - risk(alpha*), one row per beta > 0
   on the alpha grid. Images are split by index parity; alpha* is chosen on the even half and
   the gap measured on the odd half, then the other way round, and the two gaps averaged. With
