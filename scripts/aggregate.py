@@ -3,9 +3,10 @@
 
 risk.csv: one row per (alpha, beta, seed) with n_test, errors, risk and its Clopper-Pearson 95%
 interval, certified accuracy at each --radii, the average certified radius, and the training
-metrics of h_alpha. alpha_star.csv: per (seed, beta), the argmin alpha* of the Savitzky-Golay
-smoothed risk curve over alpha, with the risk there, at alpha = 0 and at alpha = beta, and the
-risk gap between alpha = beta and alpha* with a paired interval (same images, same draws).
+metrics of h_alpha (empty without --metrics: checkpoints that the pipeline did not train).
+alpha_star.csv: per (seed, beta), the argmin alpha* of the Savitzky-Golay smoothed risk curve
+over alpha, with the risk there, at alpha = 0 and at alpha = beta, and the risk gap between
+alpha = beta and alpha* with a paired interval (same images, same draws).
 With several seeds, the mean and spread over seeds of each risk and of alpha*.
 """
 import argparse
@@ -60,11 +61,13 @@ def main() -> None:
         rows.append({"dataset": a.dataset, **key, **analysis.summarize(df, a.radii)})
         errors[(key["alpha"], key["beta"], key["seed"])] = 1 - df["correct"].to_numpy()
     risk = pd.DataFrame(rows).sort_values(["seed", "beta", "alpha"]).reset_index(drop=True)
+    cols = ["alpha", "seed", "clean_test_acc", "noisy_test_acc", "final_loss", "train_env"]
     if metrics:
         m = pd.concat(metrics)
         m = m.rename(columns={"env_id": "train_env"}) if "env_id" in m else m.assign(train_env="")
-        cols = ["alpha", "seed", "clean_test_acc", "noisy_test_acc", "final_loss", "train_env"]
         risk = risk.merge(m[[c for c in cols if c in m]], on=["alpha", "seed"], how="left")
+    else:  # checkpoints of your own (config models): no training, empty training columns
+        risk = risk.assign(**{c: float("nan") for c in cols[2:-1]}, train_env="")
     if envs:
         e = pd.concat(envs).rename(columns={"env_id": "certify_env"})
         risk = risk.merge(e[["alpha", "beta", "seed", "certify_env"]], on=["alpha", "beta", "seed"], how="left")
