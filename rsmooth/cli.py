@@ -6,6 +6,7 @@ import argparse
 import errno
 import math
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -60,6 +61,27 @@ def probability(text: str) -> float:
     if not 0.0 < v < 1.0:
         raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text}")
     return v
+
+
+def model_options(p: argparse.ArgumentParser) -> None:
+    """The base classifier's options of training and certification: --arch (a built-in name or
+    MODULE:FUNCTION; config ``arch``) and --mean/--std (config ``normalize``)."""
+    from . import defaults
+
+    names, pattern = defaults.choices("arch", None), defaults.pattern("arch", None)
+
+    def arch(text: str) -> str:
+        if text in names or re.fullmatch(pattern, text):
+            return text
+        raise argparse.ArgumentTypeError(f"{text!r} is neither one of {', '.join(names)} nor "
+                                         "package.module:function")
+
+    p.add_argument("--arch", default=defaults.dataset()["arch"], type=arch,
+                   metavar="{" + ",".join(names) + "}|MODULE:FUNCTION",
+                   help="model architecture: a built-in name or a function of yours")
+    p.add_argument("--mean", type=float, nargs="+", help="per-channel mean of the normalisation inside "
+                   "the base classifier, after the noise (config normalize)")
+    p.add_argument("--std", type=positive_float, nargs="+", help="per-channel std of that normalisation")
 
 
 def existing_file(text: str) -> Path:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 import math
+import os
+import string
 
 import jsonschema
 import numpy as np
@@ -137,7 +139,8 @@ def _schema_errors(config: dict, schema: dict) -> list[str]:
                 msgs.append(f"config key {key_name(sub.absolute_path)}: {sub.message} "
                             "(a grid is a list of noise levels or {start, stop, step})")
             continue
-        hint = f" ({err.schema['description']})" if err.validator == "pattern" and "description" in err.schema else ""
+        hint = (f" ({err.schema['description']})"
+                if err.validator in ("pattern", "anyOf") and "description" in err.schema else "")
         msgs.append(f"config key {key_name(err.absolute_path)}: {err.message}{hint}")
     return msgs
 
@@ -204,6 +207,7 @@ def _semantic_errors(config: dict) -> list[str]:
                         f"at failure_prob {fp:g} (even {n} of {n} votes give a lower bound "
                         f"{fp ** (1 / n):.3f} <= 1/2); the smallest n that can is "
                         f"{min_certifying_n(fp)} (0 turns radii off)")
+        msgs += _models_errors(ds, f"datasets.{name}")
         an = ds.get("analysis", {})
         if an.get("savgol_order", 0) >= an.get("savgol_window", 1) > 1:
             msgs.append(f"config key datasets.{name}.analysis.savgol_order: "
@@ -231,6 +235,43 @@ def _grid_errors(section: dict, prefix: str) -> list[str]:
             if dup:
                 msgs.append(f"config key {prefix}.{axis}: duplicated noise levels {dup}")
     return msgs
+
+
+def _models_errors(ds: dict, prefix: str) -> list[str]:
+    msgs = []
+    if ds.get("models"):
+        try:
+            fields = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(ds["models"])
+                      if f is not None]
+        except ValueError as e:
+            fields = [(f"a bad brace ({e})", "", None)]
+        bad = [f"{{{f}}}" for f, spec, conv in fields if f not in ("alpha", "seed") or spec or conv]
+        if bad or "alpha" not in [f for f, _, _ in fields]:
+            msgs.append(f"config key {prefix}.models: {ds['models']!r} must name each checkpoint by "
+                        f"{{alpha}} (and {{seed}}), nothing else" + (f"; found {', '.join(bad)}" if bad else ""))
+    norm = ds.get("normalize")
+    if norm and len(norm["mean"]) != len(norm["std"]):
+        msgs.append(f"config key {prefix}.normalize: {len(norm['mean'])} means but {len(norm['std'])} "
+                    "stds; give one of each per channel")
+    return msgs
+
+
+def given_models(name: str, ds: dict, seeds) -> dict[tuple[str, str], str]:
+    """{(alpha, seed): path} of a dataset's checkpoints of your own (``models:``, a pattern with
+    ``{alpha}`` and ``{seed}`` filled in with their file-name strings), {} without them.
+    Relative paths start in the working directory. The first missing file of the grid is a
+    ConfigError that names it."""
+    if not ds.get("models"):
+        return {}
+    out = {}
+    for s in seeds:
+        for a in (fmt(v) for v in grid(ds["alphas"])):
+            path = ds["models"].format(alpha=a, seed=s)
+            if not os.path.isfile(path):
+                raise ConfigError(f"config key datasets.{name}.models: no checkpoint {path} for alpha {a}, "
+                                  f"seed {s} (relative paths start in {os.getcwd()})")
+            out[(a, str(s))] = path
+    return out
 
 
 def radius_pairs(ds: dict) -> list[tuple[str, str]]:

@@ -26,6 +26,8 @@ import torch
 # call betaincinv and ndtri), without the second of import time scipy.stats costs every job.
 from scipy.special import betaincinv, ndtri
 
+from .models import check_pixels
+
 VOTE_STREAM = 0
 CERT_STREAM = 1
 
@@ -167,6 +169,7 @@ class Smooth:
         """
         if n < 1:
             raise ValueError(f"n must be >= 1, got {n}")
+        check_pixels(x)
         bsz = x.shape[0]
         counts = np.zeros((bsz, self.num_classes), dtype=np.int64)
         n_evals = np.zeros(bsz, dtype=np.int64)

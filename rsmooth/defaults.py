@@ -48,10 +48,20 @@ def training() -> dict:
     return _defaults(schema()["$defs"]["dataset"]["properties"]["train"])
 
 
-def choices(key: str, section: str | None = "train") -> list:
-    """The allowed values (schema ``enum``) of a dataset key (``section=None``) or of a key of
-    a dataset section (``train``, ...)."""
+def _key(key: str, section: str | None) -> list[dict]:
+    """The schema of a dataset key (``section=None``) or of a key of a dataset section
+    (``train``, ...), with the alternatives of an ``anyOf``."""
     ds = schema()["$defs"]["dataset"]
     node = (schema()["$defs"]["train"] if section == "train" else
-            ds if section is None else ds["properties"][section])
-    return list(node["properties"][key]["enum"])
+            ds if section is None else ds["properties"][section])["properties"][key]
+    return [node, *node.get("anyOf", [])]
+
+
+def choices(key: str, section: str | None = "train") -> list:
+    """The allowed names (schema ``enum``) of a key."""
+    return list(next(n["enum"] for n in _key(key, section) if "enum" in n))
+
+
+def pattern(key: str, section: str | None = "train") -> str | None:
+    """The pattern a key's value may match besides its names (``arch``: module:function)."""
+    return next((n["pattern"] for n in _key(key, section) if "pattern" in n), None)

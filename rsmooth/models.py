@@ -1,8 +1,13 @@
-"""Base classifiers. Inputs are pixels in [0, 1]; any normalisation is the model's own first
-layer, so the noise levels alpha and beta always mean pixel-space standard deviations."""
+"""Base classifiers. Inputs are pixels in [0, 1] and the noise is added to them; any
+normalisation is the model's own first layer or the config's ``normalize`` in front of it
+(:func:`with_normalize`), so the noise levels alpha and beta always mean pixel-space standard
+deviations. Architectures are the built-in ones or ``package.module:function`` of your own."""
 from __future__ import annotations
 
+import importlib
 import io
+import os
+import sys
 
 import torch
 import torch.nn.functional as F
@@ -168,12 +173,55 @@ ARCHITECTURES = {"cnn": PaperCNN, **{f"resnet{d}": _resnet(d) for d in (20, 32, 
                  "fastnet": FastCifarNet}
 
 
+def user_architecture(arch: str):
+    """The function of ``package.module:function``, imported from ``sys.path`` (PYTHONPATH
+    included) and then the working directory."""
+    module, _, name = arch.partition(":")
+    if os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
+    try:
+        fn = getattr(importlib.import_module(module), name, None)
+    except ImportError as e:
+        raise ValueError(f"arch {arch}: cannot import {module} ({type(e).__name__}: {e}); put its "
+                         "folder on PYTHONPATH or run in the folder that holds it") from None
+    if not callable(fn):
+        raise ValueError(f"arch {arch}: module {module} has no function {name}")
+    return fn
+
+
 def build_model(arch: str, in_channels: int, num_classes: int, image_size: int, **kwargs) -> nn.Module:
-    """The named architecture for images [C, H, W] = [in_channels, image_size, image_size]."""
+    """The named architecture for images [C, H, W] = [in_channels, image_size, image_size]; a
+    user's ``package.module:function`` is called as function(in_channels, num_classes, image_size)."""
+    if ":" in arch:
+        net = user_architecture(arch)(in_channels, num_classes, image_size, **kwargs)
+        if not isinstance(net, nn.Module):
+            raise ValueError(f"arch {arch}: returned a {type(net).__name__}, not a torch.nn.Module")
+        return net
     if arch not in ARCHITECTURES:
         raise ValueError(f"unknown model architecture {arch!r}; known: {sorted(ARCHITECTURES)}")
     return ARCHITECTURES[arch](in_channels=in_channels, num_classes=num_classes,
                                image_size=image_size, **kwargs)
+
+
+def check_pixels(x: torch.Tensor) -> None:
+    """The input convention: images are pixels in [0, 1], and noise is added to them in those
+    units before the base classifier (normalisation belongs inside it: ``normalize``)."""
+    if x.numel() and (float(x.min()) < 0 or float(x.max()) > 1):
+        raise ValueError(f"images must be pixels in [0, 1] (noise levels are in those units), got values "
+                         f"in [{float(x.min()):g}, {float(x.max()):g}]; normalise inside the model (config normalize)")
+
+
+def with_normalize(net: nn.Module, in_channels: int, mean=None, std=None) -> nn.Module:
+    """The base classifier of pixels in [0, 1]: ``net`` behind (x - mean) / std per channel (the
+    config's ``normalize``; one value for every channel, or one per channel), or ``net`` itself
+    without them. The noise comes before it; checkpoints hold ``net``'s state dict only."""
+    if mean is None and std is None:
+        return net
+    if mean is None or std is None or len(mean) != len(std) or len(mean) not in (1, in_channels):
+        n = [len(v) if v is not None else 0 for v in (mean, std)]
+        raise ValueError(f"normalize: {n[0]} mean(s) and {n[1]} std(s) for images of {in_channels} "
+                         f"channel(s); give {'1 or ' * (in_channels > 1)}{in_channels} of each")
+    return nn.Sequential(Normalize(mean, std), net)
 
 
 def flops_per_image(model: nn.Module, shape) -> int:
@@ -223,10 +271,19 @@ def load_state(model: nn.Module, path) -> nn.Module:
                          f"by torch.save of a state dict; {type(e).__name__})") from None
     if not isinstance(state, dict):
         raise ValueError(f"{path}: expected a state dict, found {type(state).__name__}")
+    want = model.state_dict()
+    bad = [f"missing key {k!r}" if k not in state else
+           f"key {k!r} has shape {list(getattr(state[k], 'shape', []))}, the model's {list(v.shape)}"
+           for k, v in want.items() if k not in state or getattr(state[k], "shape", None) != v.shape]
+    bad += [f"unexpected key {k!r}" for k in state if k not in want]
+    if bad:
+        more = f" ({len(bad) - 1} more mismatched key(s))" if len(bad) > 1 else ""
+        raise ValueError(f"{path}: state dict does not fit {type(model).__name__}: {bad[0]}{more}")
     try:
         model.load_state_dict(state)
     except RuntimeError as e:
-        raise ValueError(f"{path}: state dict does not fit {type(model).__name__}: {e}") from None
+        raise ValueError(f"{path}: state dict does not fit {type(model).__name__}: "
+                         f"{' '.join(str(e).split())}") from None
     return model
 
 

@@ -27,6 +27,7 @@ import ast
 import hashlib
 import os
 import platform
+import sys
 import threading
 from pathlib import Path
 
@@ -169,6 +170,35 @@ def data_fingerprint(source: str, root, path=None) -> str:
     change, not when it is touched, copied or moved."""
     records = source_records(source, root, path)
     return _digest([source, *(f"{Path(r['file']).name}:{r['md5']}" for r in records)])
+
+
+def module_file(name: str, search=None) -> Path | None:
+    """The source file of the module ``name`` (``package.module``), found as ``import`` finds it
+    on ``search`` (default: ``sys.path``, then the working directory), without importing
+    anything; None if there is none."""
+    from importlib.machinery import PathFinder
+
+    path, spec = list(search) if search is not None else [*sys.path, os.getcwd()], None
+    parts = name.split(".")
+    for i in range(len(parts)):
+        spec = PathFinder.find_spec(".".join(parts[: i + 1]), path)
+        if spec is None:
+            return None
+        path = spec.submodule_search_locations or []
+    return Path(spec.origin) if spec.has_location and spec.origin else None
+
+
+def arch_fingerprint(arch: str) -> str:
+    """'' for a built-in architecture; for one of your own (``package.module:function``), a
+    digest of its module's source file (only that file), so that editing it reruns the jobs
+    that build the model. A ValueError says where the module was looked for."""
+    if ":" not in arch:
+        return ""
+    module = arch.split(":", 1)[0]
+    f = module_file(module)
+    if f is None:
+        raise ValueError(f"no module {module} on PYTHONPATH or in the working directory {os.getcwd()}")
+    return _digest([f.read_bytes()])
 
 
 # ----------------------------------------------------------------------------- environment

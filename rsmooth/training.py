@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from .defaults import dataset as _dataset_defaults
 from .io import write_bytes
+from .models import check_pixels
 from .seeding import derive_seed
 
 _D = _dataset_defaults("train")
@@ -114,6 +115,7 @@ def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, alpha: float
     """
     if cfg.train_images:
         x, y = x[:cfg.train_images], y[:cfg.train_images]
+    check_pixels(x)
     model.to(device).to(memory_format=torch.channels_last).train()
     n = len(x)
     steps = (n + cfg.batch_size - 1) // cfg.batch_size

@@ -5,11 +5,7 @@ rule aggregate:
     input:
         certs=all_certs,
         envs=lambda wc: [c[: -len(".csv")] + ".env.csv" for c in all_certs(wc)],
-        metrics=lambda wc: [
-            f"{RES}/{wc.dataset}/models/alpha{a}_seed{s}.metrics.csv"
-            for s in SEEDS
-            for a in alphas(wc.dataset)
-        ],
+        metrics=all_metrics,
     output:
         risk=report(
             f"{RES}/{{dataset}}/risk.csv",

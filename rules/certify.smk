@@ -1,11 +1,13 @@
 # Stage 3: smoothed predictions and certified radii per (alpha, beta, seed), and a one-row
-# sidecar with the environment that computed them (versions, device, CPU ISA, threads).
+# sidecar with the environment that computed them (versions, device, CPU ISA, threads). The model
+# is the trained one or, with datasets.NAME.models, the user's: then no input but a path and an
+# md5 in params, so that replacing the file reruns its certifications and touching it does not.
 
 
 rule certify:
     input:
         data=f"{RES}/{{dataset}}/data.npz",
-        model=f"{RES}/{{dataset}}/models/alpha{{alpha}}_seed{{seed}}.pt",
+        model=trained_model,
     output:
         table=f"{RES}/{{dataset}}/certify/alpha{{alpha}}_beta{{beta}}_seed{{seed}}.csv",
         env=f"{RES}/{{dataset}}/certify/alpha{{alpha}}_beta{{beta}}_seed{{seed}}.env.csv",
@@ -21,14 +23,17 @@ rule certify:
         mem_mb=job_mem_mb,
     params:
         args=certify_args,
-        arch=lambda wc: DATASETS[wc.dataset]["arch"],
+        model=model_file,
+        model_md5=lambda wc: GIVEN_MD5.get(model_file(wc), ""),
+        classifier=classifier_args,
+        arch_code=lambda wc: ARCH_CODE[wc.dataset],
         device=config["device"],
         torch_threads=torch_threads(),
     shell:
         script(
             "certify",
-            "--model {input.model:q} --data {input.data:q}"
-            " --arch {params.arch} --alpha {wildcards.alpha} --beta {wildcards.beta}"
+            "--model {params.model:q} --data {input.data:q}"
+            " {params.classifier} --alpha {wildcards.alpha} --beta {wildcards.beta}"
             " --seed {wildcards.seed} {params.args} --device {params.device:q}"
             " --threads {params.torch_threads} --out {output.table:q} --env {output.env:q}"
             " > {log:q} 2>&1",

@@ -11,6 +11,7 @@ from rsmooth import provenance, sizing  # noqa: E402
 from rsmooth.config import (  # noqa: E402
     ConfigError,
     fmt,
+    given_models,
     grid,
     radius_pairs,
     validate_config,
@@ -27,6 +28,29 @@ SCRIPTS = f"{workflow.basedir}/scripts"
 DATASETS = {k: v for k, v in config["datasets"].items() if v["enabled"]}
 SEEDS = config["seeds"]
 
+
+def user_files():
+    """Checkpoints (datasets.NAME.models) and architectures (arch: module:function) of the
+    user's, found and fingerprinted once, here in the main thread before any job: a missing
+    file is refused now, and the digests (in params) rerun a job when a file's content
+    changes, not when it is touched."""
+    given, code = {}, {}
+    for ds, d in DATASETS.items():
+        given[ds] = given_models(ds, d, SEEDS)
+        try:
+            code[ds] = provenance.arch_fingerprint(d["arch"])
+        except ValueError as e:
+            raise ConfigError(
+                f"config key datasets.{ds}.arch: {d['arch']}: {e}"
+            ) from None
+    md5 = {p: provenance.md5_file(p) for g in given.values() for p in g.values()}
+    return given, code, md5
+
+
+try:
+    GIVEN, ARCH_CODE, GIVEN_MD5 = user_files()
+except ConfigError as e:
+    raise WorkflowError(str(e)) from None
 
 # The content fingerprint of every script, computed once here, in the main thread, while the
 # workflow is read: Snakemake evaluates each rule's shell expression again for every job, in
@@ -132,6 +156,35 @@ def all_certs(wc):
 
 def model_path(ds, alpha, seed):
     return f"{RES}/{ds}/models/alpha{alpha}_seed{seed}.pt"
+
+
+def model_file(wc):
+    """The checkpoint of h_alpha: the user's (datasets.NAME.models) or the trained one."""
+    given = GIVEN[wc.dataset].get((wc.alpha, wc.seed))
+    return given or model_path(wc.dataset, wc.alpha, wc.seed)
+
+
+def trained_model(wc):
+    """Certification's model input: the trained checkpoint. None for the user's: they are no
+    input (a touch would rerun) but params (their path and md5)."""
+    return [] if GIVEN[wc.dataset] else model_path(wc.dataset, wc.alpha, wc.seed)
+
+
+def all_metrics(wc):
+    """The training metrics of every model; none for checkpoints of the user's."""
+    if GIVEN[wc.dataset]:
+        return []
+    return [
+        f"{RES}/{wc.dataset}/models/alpha{a}_seed{s}.metrics.csv"
+        for s in SEEDS
+        for a in alphas(wc.dataset)
+    ]
+
+
+def classifier_args(wc):
+    """The base classifier: --arch and the normalisation inside it (after the noise)."""
+    d = DATASETS[wc.dataset]
+    return f"--arch {shlex.quote(d['arch'])} {cli_args(d['normalize'] or {})}"
 
 
 def cert_path(ds, alpha, beta, seed):

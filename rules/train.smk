@@ -23,7 +23,8 @@ rule train:
         mem_mb=job_mem_mb,
     params:
         args=train_args,
-        arch=lambda wc: DATASETS[wc.dataset]["arch"],
+        classifier=classifier_args,
+        arch_code=lambda wc: ARCH_CODE[wc.dataset],
         init=lambda wc, input: f"--init {quoted([input.init])}" if input.init else "",
         device=config["device"],
         torch_threads=torch_threads(),
@@ -31,7 +32,7 @@ rule train:
     shell:
         script(
             "train",
-            "--data {input.data:q} --arch {params.arch}"
+            "--data {input.data:q} {params.classifier}"
             " --alpha {wildcards.alpha} --seed {wildcards.seed} {params.init} {params.args}"
             " --device {params.device:q} --threads {params.torch_threads}"
             " --checkpoint {params.checkpoint:q} --out {output.model:q}"

@@ -3,8 +3,9 @@
 
 risk.csv: one row per (alpha, beta, seed) with n_test, errors, risk and its Clopper-Pearson 95%
 interval, certified accuracy at each --radii, the average certified radius, and the training
-metrics of h_alpha. With several seeds, the mean and spread over seeds of each risk; and the
-environments that made the models and tables. alpha*, contrasts and gaps: scripts/claims.py.
+metrics of h_alpha (empty without --metrics: checkpoints that the pipeline did not train).
+With several seeds, the mean and spread over seeds of each risk; and the environments that
+made the models and tables. alpha*, contrasts and gaps: scripts/claims.py.
 """
 import argparse
 import sys
@@ -51,11 +52,13 @@ def main() -> None:
         key = {"alpha": float(first["alpha"]), "beta": float(first["beta"]), "seed": int(first["seed"])}
         rows.append({"dataset": a.dataset, **key, **analysis.summarize(df, a.radii)})
     risk = pd.DataFrame(rows).sort_values(["seed", "beta", "alpha"]).reset_index(drop=True)
+    cols = ["alpha", "seed", "clean_test_acc", "noisy_test_acc", "final_loss", "train_env"]
     if metrics:
         m = pd.concat(metrics)
         m = m.rename(columns={"env_id": "train_env"}) if "env_id" in m else m.assign(train_env="")
-        cols = ["alpha", "seed", "clean_test_acc", "noisy_test_acc", "final_loss", "train_env"]
         risk = risk.merge(m[[c for c in cols if c in m]], on=["alpha", "seed"], how="left")
+    else:  # checkpoints of your own (config models): no training, empty training columns
+        risk = risk.assign(**{c: float("nan") for c in cols[2:-1]}, train_env="")
     if envs:
         e = pd.concat(envs).rename(columns={"env_id": "certify_env"})
         risk = risk.merge(e[["alpha", "beta", "seed", "certify_env"]], on=["alpha", "beta", "seed"], how="left")

@@ -19,12 +19,11 @@ def parser() -> argparse.ArgumentParser:
     """The command line; every default comes from the config schema (rsmooth/defaults.py)."""
     from rsmooth import defaults
 
-    top, ds, c = defaults.top(), defaults.dataset(), defaults.dataset("certify")
+    top, c = defaults.top(), defaults.dataset("certify")
     p = argparse.ArgumentParser(description=__doc__, formatter_class=cli.HelpFormatter)
     p.add_argument("--model", required=True, type=cli.existing_file, help="state dict of h_alpha (.pt)")
     p.add_argument("--data", required=True, type=cli.existing_file, help="dataset cache (.npz)")
-    p.add_argument("--arch", default=ds["arch"], choices=defaults.choices("arch", None),
-                   help="model architecture of the state dict")
+    cli.model_options(p)
     p.add_argument("--alpha", required=True, type=cli.nonneg_float, help="training noise of the model (a label)")
     p.add_argument("--beta", required=True, type=cli.nonneg_float, help="smoothing noise std (pixels)")
     p.add_argument("--seed", type=cli.nonneg_int, default=top["seed"], help="noise seed")
@@ -65,7 +64,8 @@ def main() -> None:
                          f"{a.data} (config key certify.n_test; 0 = all)")
     n_test = a.n_test or len(ds.x_test)
     c, h, _ = ds.shape
-    model = models.load_state(models.build_model(a.arch, c, ds.num_classes, h), a.model)
+    net = models.load_state(models.build_model(a.arch, c, ds.num_classes, h), a.model)
+    model = models.with_normalize(net, c, a.mean, a.std)  # after the noise, inside h
     model.to(device).to(memory_format=torch.channels_last).eval()
     x = data.to_float(ds.x_test[:n_test])
     y = ds.y_test[:n_test]

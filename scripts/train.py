@@ -18,11 +18,10 @@ def parser() -> argparse.ArgumentParser:
     """The command line; every default comes from the config schema (rsmooth/defaults.py)."""
     from rsmooth import defaults
 
-    top, ds, t = defaults.top(), defaults.dataset(), defaults.dataset("train")
+    top, t = defaults.top(), defaults.dataset("train")
     p = argparse.ArgumentParser(description=__doc__, formatter_class=cli.HelpFormatter)
     p.add_argument("--data", required=True, type=cli.existing_file, help="dataset cache (.npz)")
-    p.add_argument("--arch", default=ds["arch"], choices=defaults.choices("arch", None),
-                   help="model architecture")
+    cli.model_options(p)
     p.add_argument("--alpha", required=True, type=cli.nonneg_float, help="training noise std (pixels)")
     p.add_argument("--seed", type=cli.nonneg_int, default=top["seed"], help="training seed")
     p.add_argument("--init", type=cli.existing_file, help="state dict to start from (fine-tuning)")
@@ -76,9 +75,10 @@ def main() -> None:
                          f"images of {a.data} (config key train.*.train_images; 0 = all)")
     c, h, _ = ds.shape
     torch.manual_seed(derive_seed(a.seed, "init", a.arch))
-    model = models.build_model(a.arch, c, ds.num_classes, h)
+    net = models.build_model(a.arch, c, ds.num_classes, h)
     if a.init is not None:
-        models.load_state(model, a.init)
+        models.load_state(net, a.init)
+    model = models.with_normalize(net, c, a.mean, a.std)  # the checkpoint is net's alone
     cfg = training.TrainConfig(
         epochs=a.epochs, batch_size=a.batch_size, copies=a.copies, micro_batch=a.micro_batch,
         train_images=a.train_images, optimizer=a.optimizer, lr=a.lr, momentum=a.momentum,
@@ -93,7 +93,7 @@ def main() -> None:
     acc = training.accuracy(model, x_test, y_test, device)
     noisy_acc = acc if a.alpha == 0 else training.accuracy(  # alpha 0: the same evaluation
         model, x_test, y_test, device, noise=a.alpha, seed=derive_seed(a.seed, "noisy-accuracy", f"{a.alpha:g}"))
-    models.save_state(model, a.out)
+    models.save_state(net, a.out)
     # Only what the same inputs reproduce byte for byte; timings go to the log (and to the rule's
     # benchmark file), so rerunning a job rewrites the same table.
     # The environment columns (versions, device, CPU ISA, threads) are the same between

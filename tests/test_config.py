@@ -58,12 +58,25 @@ def test_shipped_presets_validate_and_fill_defaults():
     (["seeds"], [], "seeds", "should be non-empty"),
     (["datasets", "mnist", "certify", "radius_pairs"], [[0.3, 0.25]], "datasets.mnist.certify.radius_pairs[0]", "not on the alpha x beta grid"),
     (["datasets", "mnist", "alphas"], KeyError, "datasets.mnist", "'alphas' is a required property"),
+    (["datasets", "mnist", "arch"], "mynets", "datasets.mnist.arch", "package.module:function"),
+    (["datasets", "mnist", "models"], "ck/h.pt", "datasets.mnist.models", "by {alpha}"),
+    (["datasets", "mnist", "models"], "ck/{alpha}_{beta}.pt", "datasets.mnist.models", "found {beta}"),
+    (["datasets", "mnist", "normalize"], {"mean": [0.5], "std": [0.5, 0.5]}, "datasets.mnist.normalize", "1 means but 2 stds"),
+    (["datasets", "mnist", "normalize"], {"mean": [0.5], "std": [0]}, "datasets.mnist.normalize.std[0]", "minimum"),
 ])
 def test_bad_configs_are_refused_with_the_key(path, value, key, words):
     with pytest.raises(ConfigError) as e:
         validate_config(with_(path, value))
     msg = str(e.value)
     assert f"config key {key}" in msg and words in msg, msg
+
+
+def test_models_of_your_own_validate():
+    cfg = with_(["datasets", "mnist", "arch"], "my_pkg.nets:small_cnn")
+    cfg["datasets"]["mnist"].update(models="ck/alpha{alpha}_seed{seed}.pt", normalize={"mean": [0.5], "std": [0.5]})
+    ds = validate_config(cfg)["datasets"]["mnist"]
+    assert ds["arch"] == "my_pkg.nets:small_cnn" and ds["normalize"] == {"mean": [0.5], "std": [0.5]}
+    assert validate_config(base())["datasets"]["mnist"]["models"] is None
 
 
 def test_grid_expansion_and_names():
