@@ -176,7 +176,7 @@ def test_existing_output_is_not_overwritten_by_a_failing_job(small, tmp_path):
     (["train.py", "--data", "D", "--alpha", "0.1", "--epochs", "0", "--out", "o", "--metrics", "m"], "must be an integer >= 1"),
     (["train.py", "--data", "D", "--alpha", "0.1", "--out", "o"], "--metrics"),
     (["prepare_data.py", "--source", "imagenet", "--out", "o.npz"], "invalid choice"),
-    (["aggregate.py", "--certs", "missing.csv", "--risk", "r.csv", "--alpha-star", "a.csv"], "no such file"),
+    (["aggregate.py", "--certs", "missing.csv", "--risk", "r.csv"], "no such file"),
     (["figures.py", "heatmap", "--out", "x"], "needs --risk"),
     (["synthetic.py", "curves", "--images", "D", "--beta", "-2", "--alphas", "0", "--out", "o"], "finite number >= 0"),
     (["synthetic.py", "sample", "--zetas", "0", "--samples", "0", "--seed", "1", "--out", "o"], "integer >= 1"),

@@ -127,7 +127,7 @@ def test_train_images_above_the_training_set_is_refused(small, tmp_path):
 
 def _aggregate(small, out: Path, *certs):
     return run_script("aggregate.py", "--certs", *certs, "--risk", out / "risk.csv",
-                      "--alpha-star", out / "star.csv", check=False)
+                      "--seeds-summary", out / "seeds.csv", check=False)
 
 
 def test_aggregate_checks_every_input_before_writing_any_output(small, tmp_path):
@@ -180,7 +180,7 @@ def test_an_unwritable_results_folder_is_one_line_naming_the_output_not_a_tempor
     ro.mkdir()
     ro.chmod(0o555)
     cmd = (f"{shutil.which('python3')} {REPO / 'scripts' / 'aggregate.py'} --certs {small / 'c0.csv'}"
-           f" --risk {ro / 'risk.csv'} --alpha-star {ro / 'star.csv'}")
+           f" --risk {ro / 'risk.csv'} --seeds-summary {ro / 'seeds.csv'}")
     r = subprocess.run(["capsh", "--drop=cap_dac_override,cap_dac_read_search", "--", "-c", cmd],
                        capture_output=True, text=True)
     assert one_error_line(r) == f"error: cannot write {ro / 'risk.csv'}: permission denied"
