@@ -1,13 +1,13 @@
 """The paper's own tables beside ours (rsmooth/reference.py, scripts/compare.py, rules/compare.smk):
 loading and checking a reference table, nearest-point matching, a planted comparison with known
-numbers, the replayed claims."""
+numbers, the replayed claims, and the stage in the workflow (run, or skipped without a table)."""
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.signal import savgol_filter
 
 from conftest import REPO
-from pipeline import run_script
+from pipeline import planned_jobs, run_script, snakemake, tiny_config, tiny_mnist
 from rsmooth import paper_claims, reference
 
 MNIST = REPO / "reference" / "pal_sulam_2023_mnist_risk.csv"
@@ -178,3 +178,30 @@ def test_the_replay_command_prints_and_writes_the_claims(tmp_path):
     assert "errors over 10000 test images" in r.stdout and "| C1 |" in r.stdout
     assert len(pd.read_csv(tmp_path / "c.csv")) == 2 + 9
 
+
+# --- the stage in the workflow ---
+
+@pytest.mark.e2e
+def test_the_tiny_run_writes_the_comparison_and_its_figure(tiny_run):
+    res = tiny_run / "results" / "mnist"
+    out = pd.read_csv(res / "paper_comparison.csv")
+    assert list(out.columns) == reference.COLUMNS
+    cells = out[out["quantity"] == "risk"]
+    assert sorted(set(cells["beta"])) == [0, 0.5] and len(cells) == 6  # 0.25 is not on the paper's betas
+    assert (cells["n_paper"] == 10_000).all() and (cells["n_ours"] == 30).all()
+    claims = pd.read_csv(res / "paper_claims.csv")
+    assert claims["claim"].tolist() == ["C1", "C2"] + ["C3"] * 9
+    assert (res / "figures" / "paper_comparison.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (res / "figures" / "paper_comparison.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("how", ["null", "npz"])
+def test_a_dataset_without_a_reference_skips_the_stage(tmp_path, how):
+    if how == "null":
+        ds = tiny_mnist(reference=None)
+    else:
+        (tmp_path / "mine.npz").write_bytes(b"planned, not read")
+        ds = tiny_mnist(source="npz", path="mine.npz")
+    plan = planned_jobs(tmp_path) if snakemake(tmp_path, "-n", config=tiny_config(mine=ds)) else None
+    assert plan.get("aggregate") == 1 and "compare" not in plan, plan
