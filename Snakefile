@@ -1,6 +1,7 @@
 # Noise-augmented training for randomized smoothing (Pal & Sulam, TMLR 2023).
-# Stages: data -> training per alpha -> certification per (alpha, beta) -> aggregation -> figures,
-# plus the synthetic disks experiment. Config keys: config/README.md; outputs: docs/outputs.md.
+# Stages: data -> training per alpha -> certification per (alpha, beta) -> aggregation -> figures
+# and the comparison with the paper's own table, plus the synthetic disks experiment.
+# Config keys: config/README.md; outputs: docs/outputs.md.
 from snakemake.logging import logger
 from snakemake.utils import min_version
 
@@ -19,6 +20,7 @@ include: "rules/train.smk"
 include: "rules/certify.smk"
 include: "rules/aggregate.smk"
 include: "rules/claims.smk"
+include: "rules/compare.smk"
 include: "rules/figures.smk"
 include: "rules/synthetic.smk"
 
@@ -31,6 +33,7 @@ localrules:
     prepare_data,
     aggregate,
     claims,
+    compare,
     figure,
     synthetic_aggregate,
     synthetic_figure,

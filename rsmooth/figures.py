@@ -249,3 +249,59 @@ def claims_figure(claims: pd.DataFrame, title: str = "") -> Figure:
     level = claims["level"].iloc[0] if len(claims) else 0.95
     fig.suptitle(f"{title + ': ' if title else ''}claims C1-C3, estimates and {level:.0%} intervals")
     return fig
+
+
+def paper_comparison(comparison: pd.DataFrame, risk: pd.DataFrame, reference: pd.DataFrame,
+                     title: str = "") -> plt.Figure:
+    """This pipeline beside the paper (rsmooth/reference.py). Left: risk against alpha at each
+    beta both have, the paper's measured risks dashed, ours solid with a band of the 95%
+    Clopper-Pearson intervals of risk.csv (several seeds: the mean, the band spanning every
+    seed's interval); alpha* of each side marked. Right: alpha*(beta) of both against the
+    diagonal (the paper's Savitzky-Golay and raw argmin, ours per seed). Draws only the values
+    of the three tables."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.4))
+    cells = comparison[comparison["quantity"] == "risk"]
+    pairs = cells[["beta", "beta_paper"]].drop_duplicates().sort_values("beta").to_numpy()
+    colors = sns.color_palette("viridis", max(len(pairs), 1))
+    floor = 0.5 / max(risk["n_test"].max(), comparison["n_paper"].max())
+    for color, (beta, bp) in zip(colors, pairs):
+        theirs = reference[reference["beta"] == bp].sort_values("alpha")
+        ax1.plot(theirs["alpha"], np.maximum(theirs["risk"], floor), "--", color=color, lw=1,
+                 label=f"paper, beta = {bp:g}")
+        g = risk[risk["beta"] == beta].groupby("alpha")
+        ax1.fill_between(g["risk_low"].min().index, np.maximum(g["risk_low"].min(), floor),
+                         np.maximum(g["risk_high"].max(), floor), color=color, alpha=0.2)
+        ax1.plot(g["risk"].mean().index, np.maximum(g["risk"].mean(), floor), "o-", color=color, ms=3,
+                 label=f"ours, beta = {beta:g}")
+        star = comparison[(comparison["quantity"] == "risk_alpha_star") & (comparison["beta"] == beta)]
+        ax1.plot(star["alpha_ours"], np.maximum(star["ours"], floor), "o", color=color, mec="black", ms=7)
+        ax1.plot(star["alpha_paper"].iloc[:1], np.maximum(star["paper"].iloc[:1], floor), "X", color=color,
+                 mec="black", ms=8)
+    if not len(pairs):
+        ax1.text(0.5, 0.5, "no (alpha, beta) of ours on the paper's grid", ha="center", transform=ax1.transAxes)
+    ax1.set_yscale("log")
+    ax1.set_xlabel("training noise alpha")
+    ax1.set_ylabel("risk of the smoothed classifier")
+    ax1.set_title("risk vs alpha (band: 95% CP; o: our alpha*, X: the paper's)", fontsize=9)
+    ax1.legend(fontsize=7, ncols=2)
+    stars = comparison[comparison["quantity"] == "alpha_star"]
+    raw = comparison[comparison["quantity"] == "alpha_star_raw"]
+    paper = stars.dropna(subset=["paper"]).drop_duplicates("beta_paper").sort_values("beta_paper")
+    top = max(np.nanmax(stars[["beta", "ours", "paper"]].to_numpy(float)), 0.1) * 1.05
+    ax2.plot([0, top], [0, top], ":", color="grey", label="alpha = beta")
+    ax2.plot(paper["beta_paper"], paper["paper"], "x--", color="C3", label="paper: Savitzky-Golay (15, 3)")
+    p_raw = raw.dropna(subset=["paper"]).drop_duplicates("beta_paper")
+    ax2.plot(p_raw["beta_paper"], p_raw["paper"], "+", color="C3", ms=9, label="paper: raw argmin")
+    mine = stars.dropna(subset=["ours"])
+    x = mine["beta"] + 0.006 * (mine["seed"].rank(method="dense") - 1).to_numpy(float)  # seeds side by side
+    ax2.vlines(x, mine["ours_low"], mine["ours_high"], color="C0", lw=1)
+    ax2.plot(x, mine["ours"], "o", color="C0", label="ours, per seed (line: bootstrap interval)")
+    ax2.set_xlabel("smoothing noise beta")
+    ax2.set_ylabel("best training noise alpha*")
+    ax2.set_title("alpha*(beta)", fontsize=9)
+    ax2.legend(fontsize=7)
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3, which="both")
+    fig.suptitle(title or "this pipeline beside the paper's published table", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -7,7 +7,7 @@ import sys
 
 sys.path.insert(0, workflow.basedir)
 
-from rsmooth import provenance, sizing  # noqa: E402
+from rsmooth import provenance, reference, sizing  # noqa: E402
 from rsmooth.config import (  # noqa: E402
     ConfigError,
     fmt,
@@ -212,6 +212,9 @@ def dataset_targets(ds):
     ]
     figs = ["risk_curves", "heatmap", "alpha_star", "claims"]
     figs += ["certified"] if certified_pairs(ds) else []
+    if reference_table(ds):
+        out += [f"{RES}/{ds}/paper_comparison.csv", f"{RES}/{ds}/paper_claims.csv"]
+        figs += ["paper_comparison"]
     out += expand(f"{RES}/{ds}/figures/{{fig}}.{{ext}}", fig=figs, ext=["png", "pdf"])
     return out
 
@@ -223,6 +226,37 @@ def all_targets():
     if config["synthetic"].get("enabled", False):
         out += synthetic_targets()
     return out
+
+
+# --- the paper's table beside ours (rules/compare.smk) ---
+
+# The paper's tables ship in reference/; the rule names them through $RSMOOTH_REFERENCE (as the
+# scripts through $RSMOOTH_SCRIPTS), so their place is in no rule's params: a new clone in
+# another folder reruns nothing. params.digest (their content) reruns the rule after an edit.
+os.environ.update(RSMOOTH_REFERENCE=f"{workflow.basedir}/reference")
+
+
+def reference_table(ds):
+    """The reference table of a dataset (rsmooth/reference.py), or None: no comparison."""
+    d = DATASETS[ds]
+    try:
+        return reference.resolve(d["reference"], d["source"], d["classes"])
+    except ValueError as e:
+        raise WorkflowError(f"config key datasets.{ds}.reference: {e}") from None
+
+
+def reference_arg(wc):
+    """The reference table as the script's argument, free of the workflow's own folder."""
+    path = reference_table(wc.dataset)
+    if path is None:
+        raise WorkflowError(f"datasets.{wc.dataset}.reference is none: no comparison")
+    if DATASETS[wc.dataset]["reference"] == reference.PAPER:
+        return f'"$RSMOOTH_REFERENCE/{path.name}"'
+    return shlex.quote(str(path))
+
+
+def reference_digest(wc):
+    return provenance.md5_file(reference_table(wc.dataset))
 
 
 # --- training (rules/train.smk) ---

@@ -35,7 +35,7 @@ def schema_default(dest: str, section: str | None):
 
 @pytest.mark.parametrize("script, section", [("train", "train"), ("certify", "certify"),
                                              ("aggregate", "analysis"), ("claims", "analysis"),
-                                             ("prepare_data", None)])
+                                             ("compare", "analysis"), ("prepare_data", None)])
 def test_every_option_that_names_a_config_key_defaults_to_the_schema(script, section):
     parser = load(script).parser()
     checked = []
@@ -46,7 +46,8 @@ def test_every_option_that_names_a_config_key_defaults_to_the_schema(script, sec
             continue
         assert action.default == expected, (script, action.dest, action.default, expected)
         checked.append(action.dest)
-    assert len(checked) >= {"train": 15, "certify": 10, "aggregate": 1, "claims": 6, "prepare_data": 1}[script], checked
+    assert len(checked) >= {"train": 15, "certify": 10, "aggregate": 1, "claims": 6, "compare": 5,
+                            "prepare_data": 1}[script], checked
 
 
 def _schema_keys() -> set[str]:

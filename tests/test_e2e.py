@@ -132,7 +132,8 @@ def test_adding_a_beta_reruns_only_that_betas_certification_and_what_follows(edi
     def add(cfg):
         cfg["datasets"]["mnist"]["betas"].append(0.75)
     plan = edit_config(add)
-    assert plan == {"config_used": 1, "certify": 3, "aggregate": 1, "claims": 1, "figure": 3, "all": 1}, plan
+    assert plan == {"config_used": 1, "certify": 3, "aggregate": 1, "claims": 1, "figure": 3, "compare": 1,
+                    "all": 1}, plan
 
 
 def test_changing_a_figure_option_reruns_only_that_figure(edit_config):
@@ -147,7 +148,7 @@ def test_changing_training_epochs_reruns_training_and_everything_downstream(edit
     plan = edit_config(epochs)
     # h_0 keeps its recipe; the two noisy models, their 6 certifications, and all that follows
     assert plan == {"config_used": 1, "train": 2, "certify": 6, "aggregate": 1, "claims": 1, "figure": 4,
-                    "all": 1}, plan
+                    "compare": 1, "all": 1}, plan
 
 
 def test_successful_run_leaves_the_report_hint_in_its_log(tiny_run):
@@ -160,10 +161,11 @@ def test_report_contains_every_figure(tiny_run):
 
     snakemake(tiny_run, "--report", "report.zip")
     names = zipfile.ZipFile(tiny_run / "report.zip").namelist()
-    for fig in ("risk_curves", "heatmap", "certified", "alpha_star", "claims"):
+    for fig in ("risk_curves", "heatmap", "certified", "alpha_star", "claims", "paper_comparison"):
         assert any(n.endswith(f"/{fig}.png") for n in names), (fig, names)
     for table in ("risk.csv", "alpha_star.csv", "risk_seeds.csv", "alpha_star_seeds.csv",
-                  "config_used.yaml", "claims.csv", "environments.csv"):
+                  "config_used.yaml", "claims.csv", "environments.csv", "paper_comparison.csv",
+                  "paper_claims.csv"):
         assert any(n.endswith(f"/{table}") for n in names), (table, names)
     snakemake(tiny_run, "--report", "report.html")
     html = (tiny_run / "report.html").read_text()

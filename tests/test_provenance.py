@@ -14,7 +14,7 @@ from fakedata import fake_mnist
 from pipeline import planned_jobs, run_script, snakemake, tiny_config, tiny_mnist
 from rsmooth import defaults, provenance
 
-WORKFLOW = ("Snakefile", "rules", "scripts", "rsmooth", "schemas", "report", "envs", "config.yaml")
+WORKFLOW = ("Snakefile", "rules", "scripts", "rsmooth", "schemas", "report", "envs", "reference", "config.yaml")
 
 
 # --- unit: fingerprints -----------------------------------------------------------------------
@@ -141,7 +141,7 @@ def test_editing_the_smoothing_math_plans_certification_and_what_follows(tiny_ru
     core = clone / "rsmooth" / "core.py"
     original = core.read_bytes()
     core.write_bytes(original + b"\n\ndef _appended():\n    return None\n")
-    assert plan(tiny_run, clone) == {"certify": 9, "aggregate": 1, "claims": 1, "figure": 4, "all": 1}
+    assert plan(tiny_run, clone) == {"certify": 9, "aggregate": 1, "claims": 1, "figure": 4, "compare": 1, "all": 1}
     r = snakemake(tiny_run, "--list-changes", "code", snakefile=clone / "Snakefile")
     changed = {Path(line).name for line in r.stdout.split()}
     assert {f"alpha{a}_beta{b}_seed0.csv" for a in ("0", "0.25", "0.5") for b in ("0", "0.25", "0.5")} <= changed
@@ -155,7 +155,7 @@ def test_editing_the_training_code_plans_training_and_everything_downstream(tiny
     f = clone / "rsmooth" / "training.py"
     f.write_text(f.read_text() + "\n# an edit\n")
     assert plan(tiny_run, clone) == {"train": 3, "certify": 9, "aggregate": 1, "claims": 1, "figure": 4,
-                                     "all": 1}
+                                     "compare": 1, "all": 1}
 
 
 @pytest.mark.e2e
@@ -165,7 +165,7 @@ def test_replacing_a_raw_data_file_plans_data_preparation_and_everything_after(t
     try:
         f.write_bytes(original[:-1] + bytes([(original[-1] + 1) % 10]))
         assert planned_jobs(tiny_run) == {"prepare_data": 1, "train": 3, "certify": 9,
-                                          "aggregate": 1, "claims": 1, "figure": 4, "all": 1}
+                                          "aggregate": 1, "claims": 1, "figure": 4, "compare": 1, "all": 1}
     finally:
         f.write_bytes(original)
     assert planned_jobs(tiny_run) == {}
@@ -232,4 +232,4 @@ def test_paths_with_spaces_and_non_ascii_characters_work_end_to_end(tmp_path):
 def test_editing_the_analysis_reruns_tables_and_figures_but_no_certification(tiny_run, clone):
     f = clone / "rsmooth" / "analysis.py"
     f.write_text(f.read_text() + "\n# an edit\n")
-    assert plan(tiny_run, clone) == {"aggregate": 1, "claims": 1, "figure": 4, "all": 1}
+    assert plan(tiny_run, clone) == {"aggregate": 1, "claims": 1, "figure": 4, "compare": 1, "all": 1}

@@ -1,0 +1,108 @@
+#!/usr/bin/env python
+"""Put this pipeline's risks and alpha* beside the paper's published table, and replay the
+paper's claims on that table.
+
+  compare.py --risk risk.csv --alpha-star alpha_star.csv --reference TABLE --out CSV
+             --claims CSV --figure STEM      (what the compare rule runs)
+  compare.py --replay TABLE [--claims CSV]   (the claims of the paper's table alone)
+
+TABLE has the columns alpha, beta, errors, risk, its risks errors over one test-image count
+(derived and checked). The comparison matches each cell of ours to the nearest reference alpha
+and beta closer than the tolerance; the paper's alpha* is its Savitzky-Golay (15, 3) argmin over
+the positions of its grid, as the authors computed it, and its raw argmin. The math is in
+rsmooth/reference.py and rsmooth/paper_claims.py; every input is checked before anything is written.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from rsmooth import cli  # noqa: E402
+
+RISK_COLUMNS = ["alpha", "beta", "seed", "n_test", "risk", "risk_low", "risk_high"]
+STAR_COLUMNS = ["seed", "beta", "alpha_star", "alpha_star_low", "alpha_star_high", "curve_method"]
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line; every default of a config key comes from the schema (rsmooth/defaults.py)."""
+    from rsmooth import defaults, reference
+
+    an = defaults.dataset("analysis")
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=cli.HelpFormatter)
+    p.add_argument("--reference", dest="table", type=cli.existing_file,
+                   help="the reference table (CSV; the rule gives the one the dataset's reference key names)")
+    p.add_argument("--replay", type=cli.existing_file, metavar="TABLE",
+                   help="only replay the claims on this reference table (prints a Markdown table)")
+    p.add_argument("--risk", type=cli.existing_file, help="our risk.csv")
+    p.add_argument("--alpha-star", type=cli.existing_file, help="our alpha_star.csv")
+    p.add_argument("--dataset", default="", help="dataset name, written as a column")
+    p.add_argument("--tolerance", type=cli.positive_float, default=reference.TOLERANCE,
+                   help="a reference alpha or beta matches ours when closer than this")
+    p.add_argument("--savgol-window", type=cli.positive_int, default=an["savgol_window"],
+                   help="window of the pipeline's curve fit behind the replayed C2 and C3")
+    p.add_argument("--savgol-order", type=cli.nonneg_int, default=an["savgol_order"],
+                   help="order of that fit")
+    p.add_argument("--contrast-delta", type=cli.positive_float, default=an["contrast_delta"],
+                   help="the replayed C3 contrast: risk(alpha=beta) - risk(alpha=beta-delta)")
+    p.add_argument("--no-contrast", dest="contrast_delta", action="store_const", const=None,
+                   default=an["contrast_delta"], help="no replayed C3 contrast rows")
+    p.add_argument("--level", type=cli.probability, default=an["level"], help="level of the claims' intervals")
+    p.add_argument("--n-boot", type=cli.positive_int, default=an["n_boot"], help="parametric resamples")
+    p.add_argument("--rng-seed", type=cli.nonneg_int, default=an["bootstrap_seed"], help="seed of the resamples")
+    p.add_argument("--out", type=Path, help="comparison table (CSV) to write")
+    p.add_argument("--claims", type=Path, help="replayed claims of the reference (CSV) to write")
+    p.add_argument("--figure", type=Path, help="figure stem: writes STEM.png and STEM.pdf")
+    return p
+
+
+def markdown(claims) -> str:
+    lines = ["| claim | beta | estimate | interval | verdict |", "| --- | --- | --- | --- | --- |"]
+    for r in claims.itertuples():
+        beta = "" if r.beta != r.beta else f"{r.beta:g}"
+        lines.append(f"| {r.claim} | {beta} | {r.estimate:.4f} | [{r.low:.4f}, {r.high:.4f}] | {r.verdict} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    p = parser()
+    a = p.parse_args()
+    table = a.replay or a.table
+    if table is None:
+        p.error("give --reference (with --risk, --alpha-star, --out) or --replay")
+    if not a.replay and None in (a.risk, a.alpha_star, a.out):
+        p.error("--reference needs --risk, --alpha-star and --out")
+
+    from rsmooth import analysis, io, paper_claims, reference
+
+    ref, n = reference.load_reference(table)
+    claims = paper_claims.replay_claims(ref, n, a.savgol_window, a.savgol_order, a.level, a.n_boot, a.rng_seed,
+                                        a.contrast_delta)
+    if a.replay:
+        if a.claims:
+            io.write_csv(claims, a.claims)
+        print(f"{table}: {ref['alpha'].nunique()} alphas x {ref['beta'].nunique()} betas, errors over {n} "
+              f"test images\n{markdown(claims)}")
+        return
+    risk = analysis.read_table(a.risk, RISK_COLUMNS)
+    star = analysis.read_table(a.alpha_star, STAR_COLUMNS)
+    out = reference.compare(risk, star, ref, n, a.tolerance)
+    out.insert(0, "dataset", a.dataset)
+    fig = None
+    if a.figure:
+        from rsmooth import figures
+
+        fig = figures.paper_comparison(out, risk, ref, f"{a.dataset}: this pipeline beside {Path(table).name}")
+    io.write_csv(out, a.out)
+    if a.claims:
+        io.write_csv(claims, a.claims)
+    if fig is not None:
+        io.save_figure(fig, a.figure)
+    print(f"{table}: errors over {n} test images; {int((out['quantity'] == 'risk').sum())} cells of ours "
+          f"within {a.tolerance:g} of its grid")
+    print(out[out["quantity"] != "risk"].dropna(subset=["ours"])[
+        ["seed", "quantity", "beta", "alpha_ours", "alpha_paper", "ours", "paper"]].to_string(index=False))
+    print(markdown(claims))
+
+
+if __name__ == "__main__":
+    cli.run(main)

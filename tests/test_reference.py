@@ -1,0 +1,215 @@
+"""The paper's own tables beside ours (rsmooth/reference.py, scripts/compare.py, rules/compare.smk):
+loading and checking a reference table, nearest-point matching, a planted comparison with known
+numbers, the replayed claims, and the stage in the workflow (run, or skipped without a table)."""
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.signal import savgol_filter
+
+from conftest import REPO
+from pipeline import planned_jobs, run_script, snakemake, tiny_config, tiny_mnist
+from rsmooth import paper_claims, reference
+
+MNIST = REPO / "reference" / "pal_sulam_2023_mnist_risk.csv"
+CIFAR = REPO / "reference" / "pal_sulam_2023_cifar10_risk.csv"
+
+
+# --- the shipped tables: what the files themselves show (docs/results.md, findings) ---
+
+def test_the_paper_tables_are_errors_over_10000_and_400_test_images():
+    mnist, n = reference.load_reference(MNIST)
+    assert n == 10_000 and mnist["alpha"].nunique() == 98 and mnist["beta"].nunique() == 10
+    grid = {round(0.01 * k, 2) for k in range(100)}
+    assert grid - set(mnist["alpha"]) == {0.53, 0.59}
+    cifar, n = reference.load_reference(CIFAR)
+    assert n == 400 and cifar["alpha"].nunique() == 53  # not the 4,000 of the paper's text
+    assert np.allclose(cifar["errors"] / cifar["risk"], 400)
+    assert 0.12 not in set(cifar["alpha"]) and {0.11, 0.13} <= set(cifar["alpha"])
+
+
+def test_the_default_reference_follows_the_source():
+    assert reference.resolve("paper", "mnist") == MNIST
+    assert reference.resolve("paper", "cifar10") == CIFAR
+    assert reference.resolve("paper", "npz") is None          # a user's own data: no table
+    assert reference.resolve("paper", "mnist", [3, 8]) is None  # a subset of the classes: no table
+    assert reference.resolve(None, "mnist") is None
+    assert reference.resolve(str(MNIST), "npz") == MNIST
+    with pytest.raises(ValueError, match="reference table nowhere.csv: no such file"):
+        reference.resolve("nowhere.csv", "mnist")
+
+
+# --- bad files: one line naming the file and the problem ---
+
+GOOD = "alpha,beta,errors,risk\n0,0,1,0.1\n0,0.5,5,0.5\n0.5,0,2,0.2\n0.5,0.5,3,0.3\n"
+
+
+@pytest.mark.parametrize("text, problem", [
+    (GOOD.replace(",risk", ",risks"), "missing column(s) ['risk']"),
+    (GOOD.replace("0,0.5,5,0.5", "0,0.5,five,0.5"), "column errors is not numeric (line 3: 'five')"),
+    (GOOD.replace("0.5,0,2,0.2", "0.5,0,2,0.25"), "errors / risk is 10 on line 2 but 8 on line 4"),
+    (GOOD.replace("0,0,1,0.1", "0,0,1,0"), "risk 0 with errors > 0 (line 2)"),
+    (GOOD.replace("0,0,1,0.1", "0,0,1.5,0.15"), "errors not a count >= 0 (line 2)"),
+    (GOOD.replace("0,0,1,0.1", "0,0,11,1.1"), "risk outside [0, 1] (line 2)"),
+    (GOOD.replace("0.5,0.5,3,0.3", "0.5,0,3,0.3"), "(alpha, beta) repeated (line 5)"),
+    (GOOD.replace("0.5,0.5,3,0.3\n", ""), "not a full alpha x beta grid (3 rows for 2 alphas x 2 betas)"),
+    ("alpha,beta,errors,risk\n", "the table has no rows"),
+])
+def test_a_bad_reference_table_is_refused_in_one_line(tmp_path, text, problem):
+    path = tmp_path / "ref.csv"
+    path.write_text(text)
+    with pytest.raises(ValueError) as e:
+        reference.load_reference(path)
+    assert str(e.value).startswith(f"{path}: ") and problem in str(e.value), str(e.value)
+    assert "\n" not in str(e.value)
+
+
+def test_the_script_turns_a_bad_table_into_one_line(tmp_path):
+    path = tmp_path / "ref.csv"
+    path.write_text(GOOD.replace("0,0.5,5,0.5", "0,0.5,five,0.5"))
+    r = run_script("compare.py", "--replay", path, "--claims", tmp_path / "out.csv", check=False)
+    assert r.returncode == 1 and r.stderr.strip().count("\n") == 0, r.stderr
+    assert r.stderr.startswith(f"error: {path}: column errors is not numeric")
+    assert not (tmp_path / "out.csv").exists()
+
+
+# --- nearest-point matching ---
+
+def test_matching_takes_the_nearest_reference_value_closer_than_the_tolerance():
+    ref = [0, 0.12, 0.13, 0.25, 0.3, 0.99]
+    got = reference.match([0.25, 0.125, 0.3049, 0.31, 1.0, 0.0001], ref)
+    assert np.array_equal(got, [0.25, np.nan, 0.3, np.nan, np.nan, 0], equal_nan=True)
+    assert reference.match([1.0], ref, tolerance=0.02)[0] == 0.99
+    assert np.isnan(reference.match([0.5], [])[0])
+
+
+# --- a planted comparison with known numbers ---
+
+def planted():
+    """A reference of 3 alphas x 2 betas over 100 images, and our risk and alpha* tables over 50
+    images on alphas 0, 0.1, 0.25 and betas 0, 0.1, 0.3 (0.25 and 0.3 are not on its grid)."""
+    ref = pd.DataFrame({"alpha": [0, 0.1, 0.2] * 2, "beta": [0.0] * 3 + [0.1] * 3,
+                        "errors": [5, 8, 10, 20, 6, 9]}).assign(risk=lambda d: d["errors"] / 100)
+    rows = []
+    errors = {0: [2, 3, 6], 0.1: [10, 4, 5], 0.3: [25, 20, 3]}
+    for beta, es in errors.items():
+        for alpha, e in zip([0, 0.1, 0.25], es):
+            low, high = reference.cp(e, 50)
+            rows.append({"alpha": alpha, "beta": beta, "seed": 0, "n_test": 50, "errors": e, "risk": e / 50,
+                         "risk_low": low, "risk_high": high})
+    risk = pd.DataFrame(rows)
+    star = pd.DataFrame({"seed": 0, "beta": [0, 0.1, 0.3], "alpha_star": [0, 0.1, 0.25],
+                         "alpha_star_low": [0, 0.1, 0.1], "alpha_star_high": [0.1, 0.1, 0.25],
+                         "curve_method": "unimodal"})
+    return ref, risk, star
+
+
+def test_a_planted_comparison_gives_the_known_numbers():
+    ref, risk, star = planted()
+    out = reference.compare(risk, star, ref, 100)
+    cells = out[out["quantity"] == "risk"]
+    assert list(zip(cells["alpha_ours"], cells["beta"])) == [(0, 0), (0.1, 0), (0, 0.1), (0.1, 0.1)]
+    assert cells["ours"].tolist() == [0.04, 0.06, 0.2, 0.08]
+    assert cells["paper"].tolist() == [0.05, 0.08, 0.2, 0.06]
+    assert np.allclose(cells["difference"], [-0.01, -0.02, 0, 0.02])
+    first = cells.iloc[0]  # Clopper-Pearson 95% of 5 / 100 and 2 / 50
+    assert (round(first["paper_low"], 5), round(first["paper_high"], 5)) == (0.01643, 0.11283)
+    assert (round(first["ours_low"], 5), round(first["ours_high"], 5)) == (0.00488, 0.13714)
+    assert cells["overlap"].tolist() == [True, True, True, True]
+    assert (out["tolerance"] == 0.005).all() and (out["level"] == 0.95).all() and (out["n_paper"] == 100).all()
+
+    def at(q, beta):
+        return out[(out["quantity"] == q) & np.isclose(out["beta"], beta)].iloc[0]
+
+    # beta = 0.1: our alpha* 0.1 (interval 0.1 to 0.1); the paper's: 3 alphas hold no window, raw argmin 0.1
+    s = at("alpha_star", 0.1)
+    assert (s["ours"], s["ours_low"], s["ours_high"], s["paper"], s["difference"]) == (0.1, 0.1, 0.1, 0.1, 0.0)
+    assert at("alpha_star_raw", 0.1)["paper"] == 0.1 and at("risk_alpha_star", 0.1)["paper"] == 0.06
+    assert at("risk_alpha0", 0.1)[["ours", "paper"]].tolist() == [0.2, 0.2]
+    assert at("risk_alpha_beta", 0.1)[["alpha_ours", "alpha_paper", "ours", "paper"]].tolist() == [0.1, 0.1, 0.08, 0.06]
+    # beta = 0.3: ours alone; alpha = beta read at 0.25, which the note says
+    s = at("risk_alpha_beta", 0.3)
+    assert np.isnan(s["beta_paper"]) and np.isnan(s["paper"]) and s["ours"] == 0.06
+    assert s["note"] == "no alpha = beta on our grid: read at alpha 0.25"
+    # every (seed, beta) of ours and no reference beta left out: 3 x 5 per-beta rows
+    assert len(out) == 4 + 3 * 5 and out["seed"].notna().all()
+
+
+def test_a_reference_beta_that_none_of_ours_has_is_the_papers_side_alone():
+    ref, risk, star = planted()
+    out = reference.compare(risk[risk["beta"] != 0.1], star[star["beta"] != 0.1], ref, 100)
+    alone = out[out["seed"].isna()]
+    assert alone["quantity"].tolist() == list(reference.QUANTITIES) and (alone["beta"] == 0.1).all()
+    assert alone["ours"].isna().all() and alone["paper"].notna().all()
+
+
+def test_the_papers_alpha_star_is_the_savgol_argmin_over_positions_of_an_uneven_grid():
+    alphas = [round(0.01 * k, 2) for k in range(20) if k != 5]  # 0.05 missing, as 0.53 in MNIST
+    rng = np.random.default_rng(3)
+    risks = 0.02 + (np.arange(19) - 11.0) ** 2 / 2000 + rng.normal(0, 0.004, 19)
+    smooth = savgol_filter(risks, 15, 3)  # the authors' call: positions, not alpha values
+    assert reference.paper_alpha_star(alphas, risks) == alphas[int(np.argmin(smooth))] == 0.13
+    assert reference.raw_argmin(alphas, risks) == alphas[int(np.argmin(risks))] == 0.12
+    assert reference.paper_alpha_star(alphas[::-1], risks[::-1]) == 0.13  # order of the rows: none
+
+
+# --- the claims replayed on counts ---
+
+def test_replayed_claims_use_the_pipelines_statistics_on_counts():
+    from rsmooth.claims import COLUMNS
+
+    ref = pd.DataFrame([(a, b, e) for b, es in ((0.0, [10, 20, 40]), (0.5, [300, 30, 60]), (1.0, [600, 200, 50]))
+                        for a, e in zip([0, 0.5, 1.0], es)], columns=["alpha", "beta", "errors"])
+    ref["risk"] = ref["errors"] / 1000
+    out = paper_claims.replay_claims(ref, 1000, n_boot=200, rng_seed=1, delta=0.5)
+    assert list(out.columns) == COLUMNS
+    assert out["claim"].tolist() == ["C1", "C2", "C3", "C3", "C3 gap", "C3 gap"]
+    c1, c2, k05, k1, c3a, c3b = out.itertuples()
+    # the contrasts: risk(0.5) - risk(0) at beta 0.5 = 0.03 - 0.3; risk(1) - risk(0.5) at beta 1 = 0.05 - 0.2
+    assert np.isclose(k05.estimate, -0.27) and k05.verdict == "contradicted (conditional on models)"
+    assert np.isclose(k1.estimate, -0.15) and "risk(alpha=1) - risk(alpha=0.5)" in k1.note
+    assert np.isclose(c1.estimate, 0.59)  # least-squares slope of 0.01, 0.3, 0.6 over 0, 0.5, 1
+    assert np.isclose(c2.estimate, 1.0)   # alpha* = 0, 0.5, 1: the raw minima (3 alphas: unimodal = data)
+    assert c1.verdict == c2.verdict == "supported (conditional on models)"
+    assert c3a.beta == 0.5 and c3a.estimate == 0 and c3a.verdict == "undecided"  # alpha* = beta
+    assert (out["n_images"] == 1000).all() and (out["n_seeds"] == 1).all()
+    assert out["note"].str.contains("per-image errors, which were not released").all()
+    again = paper_claims.replay_claims(ref, 1000, n_boot=200, rng_seed=1, delta=0.5)
+    pd.testing.assert_frame_equal(out, again)
+
+
+def test_the_replay_command_prints_and_writes_the_claims(tmp_path):
+    r = run_script("compare.py", "--replay", MNIST, "--n-boot", "50", "--claims", tmp_path / "c.csv")
+    assert "errors over 10000 test images" in r.stdout and "| C1 |" in r.stdout
+    claims = pd.read_csv(tmp_path / "c.csv")
+    assert claims["claim"].tolist() == ["C1", "C2"] + ["C3"] * 9 + ["C3 gap"] * 9
+    contrast = claims[claims["claim"] == "C3"].set_index("beta")
+    assert contrast.loc[[0.1, 0.2], "estimate"].isna().all()  # beta - 0.25 < 0: no contrast
+    assert "risk(alpha=0.9) - risk(alpha=0.65)" in contrast.loc[0.9, "note"]
+
+
+# --- the stage in the workflow ---
+
+@pytest.mark.e2e
+def test_the_tiny_run_writes_the_comparison_and_its_figure(tiny_run):
+    res = tiny_run / "results" / "mnist"
+    out = pd.read_csv(res / "paper_comparison.csv")
+    assert list(out.columns) == reference.COLUMNS
+    cells = out[out["quantity"] == "risk"]
+    assert sorted(set(cells["beta"])) == [0, 0.5] and len(cells) == 6  # 0.25 is not on the paper's betas
+    assert (cells["n_paper"] == 10_000).all() and (cells["n_ours"] == 30).all()
+    claims = pd.read_csv(res / "paper_claims.csv")
+    assert claims["claim"].tolist() == ["C1", "C2"] + ["C3"] * 9 + ["C3 gap"] * 9
+    assert (res / "figures" / "paper_comparison.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (res / "figures" / "paper_comparison.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("how", ["null", "npz"])
+def test_a_dataset_without_a_reference_skips_the_stage(tmp_path, how):
+    if how == "null":
+        ds = tiny_mnist(reference=None)
+    else:
+        (tmp_path / "mine.npz").write_bytes(b"planned, not read")
+        ds = tiny_mnist(source="npz", path="mine.npz")
+    plan = planned_jobs(tmp_path) if snakemake(tmp_path, "-n", config=tiny_config(mine=ds)) else None
+    assert plan.get("aggregate") == 1 and "compare" not in plan, plan
