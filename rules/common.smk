@@ -236,13 +236,22 @@ def all_targets():
 os.environ.update(RSMOOTH_REFERENCE=f"{workflow.basedir}/reference")
 
 
-def reference_table(ds):
-    """The reference table of a dataset (rsmooth/reference.py), or None: no comparison."""
+def _reference(ds):
     d = DATASETS[ds]
     try:
         return reference.resolve(d["reference"], d["source"], d["classes"])
     except ValueError as e:
         raise WorkflowError(f"config key datasets.{ds}.reference: {e}") from None
+
+
+# The reference table of each dataset (rsmooth/reference.py; None: no comparison) and the md5
+# of its content, resolved and read once here, like the data digests, not once per job.
+REFERENCE = {ds: _reference(ds) for ds in DATASETS}
+REFERENCE_MD5 = {ds: provenance.md5_file(p) for ds, p in REFERENCE.items() if p}
+
+
+def reference_table(ds):
+    return REFERENCE[ds]
 
 
 def reference_arg(wc):
@@ -256,7 +265,7 @@ def reference_arg(wc):
 
 
 def reference_digest(wc):
-    return provenance.md5_file(reference_table(wc.dataset))
+    return REFERENCE_MD5[wc.dataset]
 
 
 # --- training (rules/train.smk) ---
