@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rsmooth import cli, models, training  # noqa: E402
+from rsmooth import cli, config, models, training  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_certify import DEFAULTS, matmul_peak  # noqa: E402
@@ -83,9 +83,10 @@ def main():
     peak = matmul_peak(device)
     flop = 3 * models.flops_per_image(net(), shape)
     ref = straightforward(net(), x, y, 0.5, a.batch_size, a.copies, a.steps, device)
-    micro = a.micro_batch or (training.TrainConfig().micro_batch if device.type == "cpu"
-                              else a.batch_size * a.copies)
-    cfg = training.TrainConfig(epochs=1, batch_size=a.batch_size, copies=a.copies, micro_batch=micro)
+    recipe = config.defaults(a.dataset)["train"]["noisy"]  # the schema's
+    micro = a.micro_batch or (recipe["micro_batch"] if device.type == "cpu" else a.batch_size * a.copies)
+    cfg = training.TrainConfig(**{**recipe, "epochs": 1, "batch_size": a.batch_size, "copies": a.copies,
+                                  "micro_batch": micro})
     stats = training.train(net(), x, y, 0.5, cfg, seed=0, device=device, log=lambda *m: None)
     dev = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     print(f"device: {dev}; {arch} ({flop / 3e6:.1f} MFLOP per forward pass); B = {a.batch_size}, "

@@ -6,7 +6,6 @@ import argparse
 import errno
 import math
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -65,23 +64,33 @@ def probability(text: str) -> float:
 
 def model_options(p: argparse.ArgumentParser) -> None:
     """The base classifier's options of training and certification: --arch (a built-in name or
-    MODULE:FUNCTION; config ``arch``) and --mean/--std (config ``normalize``)."""
-    from . import defaults
-
-    names, pattern = defaults.choices("arch", None), defaults.pattern("arch", None)
-
-    def arch(text: str) -> str:
-        if text in names or re.fullmatch(pattern, text):
-            return text
-        raise argparse.ArgumentTypeError(f"{text!r} is neither one of {', '.join(names)} nor "
-                                         "package.module:function")
-
-    p.add_argument("--arch", default=defaults.dataset()["arch"], type=arch,
-                   metavar="{" + ",".join(names) + "}|MODULE:FUNCTION",
-                   help="model architecture: a built-in name or a function of yours")
+    MODULE:FUNCTION; config ``arch``, checked when the model is built) and --mean/--std (config
+    ``normalize``)."""
+    p.add_argument("--arch", required=True, metavar="NAME|MODULE:FUNCTION",
+                   help="model architecture: a built-in name (rsmooth.models.ARCHITECTURES) or a function of yours")
     p.add_argument("--mean", type=float, nargs="+", help="per-channel mean of the normalisation inside "
                    "the base classifier, after the noise (config normalize)")
     p.add_argument("--std", type=positive_float, nargs="+", help="per-channel std of that normalisation")
+
+
+def as_args(options: dict, skip=()) -> list[str]:
+    """A dict of options as shell-quoted command-line arguments, how the rules pass config keys
+    to the scripts: {"n_votes": 100} -> ["--n-votes 100"]; booleans become --flag / --no-flag;
+    a list gives several values; None and the keys in ``skip`` are left out."""
+    import shlex
+
+    out = []
+    for k, v in options.items():
+        if k in skip or v is None:
+            continue
+        name = k.replace("_", "-")
+        if isinstance(v, bool):
+            out.append(f"--{name}" if v else f"--no-{name}")
+        elif isinstance(v, (list, tuple)):
+            out.append(f"--{name} " + " ".join(shlex.quote(str(x)) for x in v))
+        else:
+            out.append(f"--{name} {shlex.quote(str(v))}")
+    return out
 
 
 def existing_file(text: str) -> Path:

@@ -1,8 +1,10 @@
 """Config validation against ``schemas/config.schema.yaml``, with errors that name the key.
 
 ``validate_config`` refuses a bad config before any job runs (wrong types, unknown keys, NaN,
-negative noise, empty or duplicated grids, ...), fills in the schema's defaults and returns
-the completed config. ``grid`` expands a grid spec into the sorted noise levels.
+negative noise, empty or duplicated grids, ...), fills in the schema's defaults (with
+``snakemake.utils.validate``: the schema is their one home) and returns the completed config.
+``grid`` expands a grid spec into the sorted noise levels; ``defaults`` is the completed
+default of one dataset, for code that runs the package without a config (benchmarks, tests).
 """
 from __future__ import annotations
 
@@ -10,21 +12,35 @@ import copy
 import math
 import os
 import string
+from functools import lru_cache
+from pathlib import Path
 
 import jsonschema
 import numpy as np
 import yaml
 
-from .defaults import SCHEMA_PATH, schema  # noqa: F401  (one loader of the schema)
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
 
 
 class ConfigError(ValueError):
     """A config value that the pipeline refuses; the message names the key."""
 
 
+@lru_cache(maxsize=1)
+def _schema_text() -> str:
+    return SCHEMA_PATH.read_text()
+
+
 def load_schema() -> dict:
     """The config schema (a fresh copy: validation never shares its dict)."""
-    return copy.deepcopy(schema())
+    return yaml.safe_load(_schema_text())
+
+
+def resolve(node: dict, root: dict) -> dict:
+    """A schema node with its ``$ref`` (to ``#/$defs/NAME``) resolved: the one resolver."""
+    if "$ref" in node:
+        return {**root["$defs"][node["$ref"].split("/")[-1]], **{k: v for k, v in node.items() if k != "$ref"}}
+    return node
 
 
 def key_name(path) -> str:
@@ -46,63 +62,37 @@ def _walk_numbers(value, path=()):
         yield path, value
 
 
-_TRUE, _FALSE, _NULL = ("true", "True", "TRUE", "yes"), ("false", "False", "FALSE", "no"), ("null", "~", "None")
-
-
-def _resolve(schema: dict, root: dict) -> dict:
-    if "$ref" in schema:
-        ref = schema["$ref"].split("/")[-1]
-        return {**root["$defs"][ref], **{k: v for k, v in schema.items() if k != "$ref"}}
-    return schema
-
-
-def _coerce(value, schema: dict, root: dict):
-    """Turn the strings that ``snakemake --config key=value`` delivers (it parses values with
-    YAML's base loader: ``seeds=[0,1]`` arrives as ``['0', '1']``, ``enabled=false`` as
-    ``'false'``) into the types the schema asks for. Anything that does not convert is left
-    as it is, for validation to refuse with the key's name."""
-    schema = _resolve(schema, root)
-    if "oneOf" in schema:  # a grid or radius_pairs: coerce along the branch of the value's shape
+def _coerce(value, node: dict, root: dict):
+    """Turn the strings that ``snakemake --config key=value`` delivers (parsed with YAML's base
+    loader: ``seeds=[0,1]`` arrives as ``['0', '1']``, ``enabled=false`` as ``'false'``) into
+    the types the schema asks for, by reading them again as YAML where the schema wants no
+    string. What does not convert stays as it is, for validation to refuse with the key."""
+    node = resolve(node, root)
+    if "oneOf" in node:  # a grid or radius_pairs: along the branch of the value's shape
         if isinstance(value, str) and value[:1] in "[{":
-            value = _load_yaml(value)
+            value = _yaml(value)
         want = "object" if isinstance(value, dict) else "array" if isinstance(value, list) else None
-        for branch in schema["oneOf"]:
-            b = _resolve(branch, root)
-            if b.get("type") == want:
-                return _coerce(value, b, root)
-        return value
-    types = schema.get("type", [])
-    types = [types] if isinstance(types, str) else list(types)
-    if isinstance(value, str):
-        if "null" in types and value in _NULL:
-            return None
-        if "boolean" in types and value in _TRUE + _FALSE:
-            return value in _TRUE
-        if "integer" in types:
+        branch = next((b for b in map(lambda b: resolve(b, root), node["oneOf"]) if b.get("type") == want), None)
+        return value if branch is None else _coerce(value, branch, root)
+    types = node.get("type", [])
+    if isinstance(value, str) and "string" not in types and "enum" not in node and types:
+        v = _yaml(value)
+        if isinstance(v, str) and "number" in types:  # YAML 1.1 reads 1e-3 as a string
             try:
-                return int(value)
+                v = float(v)
             except ValueError:
                 pass
-        if "number" in types:
-            try:
-                v = float(value)
-                return int(v) if v.is_integer() and "." not in value and "e" not in value.lower() else v
-            except ValueError:
-                pass
-        if ("array" in types or "object" in types) and value[:1] in "[{":
-            value = _load_yaml(value)
-    if isinstance(value, list) and "items" in schema:
-        return [_coerce(v, schema["items"], root) for v in value]
+        value = v
+    if isinstance(value, list) and "items" in node:
+        return [_coerce(v, node["items"], root) for v in value]
     if isinstance(value, dict):
-        props = schema.get("properties", {})
-        extra = schema.get("additionalProperties")
+        props, extra = node.get("properties", {}), node.get("additionalProperties")
         return {k: _coerce(v, props[k], root) if k in props
-                else _coerce(v, extra, root) if isinstance(extra, dict) else v
-                for k, v in value.items()}
+                else _coerce(v, extra, root) if isinstance(extra, dict) else v for k, v in value.items()}
     return value
 
 
-def _load_yaml(text: str):
+def _yaml(text: str):
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError:
@@ -143,24 +133,6 @@ def _schema_errors(config: dict, schema: dict) -> list[str]:
                 if err.validator in ("pattern", "anyOf") and "description" in err.schema else "")
         msgs.append(f"config key {key_name(err.absolute_path)}: {err.message}{hint}")
     return msgs
-
-
-def _fill_defaults(value, schema: dict, root: dict):
-    schema = _resolve(schema, root)
-    if not isinstance(value, dict) or schema.get("type") not in ("object", None):
-        return value
-    props = schema.get("properties", {})
-    for k, sub in props.items():
-        if k not in value and "default" in sub:
-            value[k] = copy.deepcopy(sub["default"])
-        if k in value:
-            value[k] = _fill_defaults(value[k], sub, root)
-    extra = schema.get("additionalProperties")
-    if isinstance(extra, dict):
-        for k in value:
-            if k not in props:
-                value[k] = _fill_defaults(value[k], extra, root)
-    return value
 
 
 def grid(spec) -> list[float]:
@@ -290,12 +262,23 @@ def radius_pairs(ds: dict) -> list[tuple[str, str]]:
 def validate_config(config: dict) -> dict:
     """Check ``config`` against the schema and the pipeline's own rules; return it completed
     with defaults. Raises ``ConfigError`` listing every problem, each naming its key."""
+    from snakemake.utils import validate
+
     schema = load_schema()
     config = _coerce(copy.deepcopy(dict(config)), schema, schema)
     msgs = _schema_errors(config, schema)
     if not msgs:
-        config = _fill_defaults(config, schema, schema)
+        validate(config, str(SCHEMA_PATH), set_default=True)  # fills in the schema's defaults
+        config = copy.deepcopy(config)  # defaults filled in share their objects: not any more
         msgs = _schema_errors(config, schema) or _semantic_errors(config)
     if msgs:
         raise ConfigError("invalid config:\n  " + "\n  ".join(msgs))
     return config
+
+
+def defaults(source: str = "mnist") -> dict:
+    """The completed default config of one dataset of ``source`` (its train, certify, analysis,
+    ... sections, and the top-level ``device`` and ``threads_per_job`` beside them), for code
+    that runs the package without a config: benchmarks and tests."""
+    top = validate_config({"datasets": {"d": {"source": source, "alphas": [0], "betas": [0]}}})
+    return {**top["datasets"]["d"], "device": top["device"], "threads_per_job": top["threads_per_job"]}

@@ -19,31 +19,29 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from .defaults import dataset as _dataset_defaults
 from .io import write_bytes
 from .models import check_pixels
 from .seeding import derive_seed
 
-_D = _dataset_defaults("train")
-
 
 @dataclass
 class TrainConfig:
-    """A training recipe. Its defaults are the schema's (rsmooth/defaults.py), their one home."""
+    """A training recipe: a dataset's ``train.base`` or ``train.noisy`` section of the config
+    (the schema documents each key and holds its default; rsmooth.config.defaults fills them)."""
 
-    epochs: int = _D["epochs"]
-    batch_size: int = _D["batch_size"]        # B: distinct images per optimizer step
-    copies: int = _D["copies"]                # C: noisy copies of each image per step
-    micro_batch: int = _D["micro_batch"]      # samples per forward/backward pass (speed only)
-    train_images: int = _D["train_images"]    # use the first K training images (0: all)
-    optimizer: str = _D["optimizer"]          # adadelta | sgd
-    lr: float = _D["lr"]
-    momentum: float = _D["momentum"]          # sgd only
-    weight_decay: float = _D["weight_decay"]
-    schedule: str = _D["schedule"]            # step: lr * gamma**epoch | cosine | onecycle (per step)
-    gamma: float = _D["gamma"]
-    augment: str = _D["augment"]              # none | crop_flip (random 4-pixel-pad crop and h-flip)
-    label_smoothing: float = _D["label_smoothing"]  # cross-entropy against (1 - s) one-hot + s / K
+    epochs: int
+    batch_size: int          # B: distinct images per optimizer step
+    copies: int              # C: noisy copies of each image per step
+    micro_batch: int         # samples per forward/backward pass (speed only)
+    train_images: int        # use the first K training images (0: all)
+    optimizer: str           # adadelta | sgd
+    lr: float
+    momentum: float          # sgd only
+    weight_decay: float
+    schedule: str            # step: lr * gamma**epoch | cosine | onecycle (per step)
+    gamma: float
+    augment: str             # none | crop_flip (random 4-pixel-pad crop and h-flip)
+    label_smoothing: float   # cross-entropy against (1 - s) one-hot + s / K
 
 
 def train_seed(seed: int, alpha: float, common_noise: bool) -> int:

@@ -41,11 +41,10 @@ rule aggregate:
         )
 
 
-# The record of the run's settings (the validated config); it reaches the script through the
-# environment, not params, so that a changed setting is reported by its short digest, not the
-# whole config.
+# The record of the run's settings (the validated config), as JSON in the command's placeholder
+# {CONFIG_RECORD}; params holds only its digest, so that a changed setting is reported by a
+# short digest, not the whole config.
 CONFIG_RECORD = json.dumps(config, sort_keys=True)
-os.environ.update(RSMOOTH_CONFIG_RECORD=CONFIG_RECORD)
 
 
 rule config_used:
@@ -62,5 +61,5 @@ rule config_used:
     shell:
         script(
             "write_config",
-            "--out {output:q} > {log:q} 2>&1",
+            "--config {CONFIG_RECORD:q} --out {output:q} > {log:q} 2>&1",
         )

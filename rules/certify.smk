@@ -9,8 +9,8 @@ rule certify:
         data=f"{RES}/{{dataset}}/data.npz",
         model=trained_model,
     output:
-        table=f"{RES}/{{dataset}}/certify/alpha{{alpha}}_beta{{beta}}_seed{{seed}}.csv",
-        env=f"{RES}/{{dataset}}/certify/alpha{{alpha}}_beta{{beta}}_seed{{seed}}.env.csv",
+        table=f"{CERT}.csv",
+        env=f"{CERT}.env.csv",
     log:
         f"{RES}/logs/certify/{{dataset}}/alpha{{alpha}}_beta{{beta}}_seed{{seed}}.log",
     benchmark:

@@ -8,6 +8,7 @@ import sys
 sys.path.insert(0, workflow.basedir)
 
 from rsmooth import provenance, reference, sizing  # noqa: E402
+from rsmooth.cli import as_args  # noqa: E402
 from rsmooth.config import (  # noqa: E402
     ConfigError,
     fmt,
@@ -62,16 +63,14 @@ CODE = provenance.code_fingerprints(SCRIPTS)
 def script(stage, args):
     """The shell command that runs scripts/STAGE.py with ``args``, ending in a comment with
     the content fingerprint of that script and of the rsmooth modules it imports (looked up in
-    CODE: no parsing here). Snakemake records each rule's command text (its "code" rerun
-    trigger), so editing that code reruns exactly the jobs that run it and what depends on
-    them, and `snakemake --list-changes code` lists their outputs; a touch, a checkout of the
-    same content or a new clone (in any folder: the scripts' folder comes from
-    $RSMOOTH_SCRIPTS, not the text) changes nothing.
+    CODE: no parsing here). Snakemake records each rule's command text before formatting (its
+    "code" rerun trigger), so editing that code reruns exactly the jobs that run it and what
+    depends on them, and `snakemake --list-changes code` lists their outputs; a touch, a
+    checkout of the same content or a new clone in any folder changes nothing: the scripts'
+    folder is the placeholder {SCRIPTS} in that text, filled in (from this file's global) only
+    when a job runs.
     """
-    return f'python "$RSMOOTH_SCRIPTS/{stage}.py" {args}  # code {CODE[stage]}'
-
-
-os.environ.update(RSMOOTH_SCRIPTS=SCRIPTS)
+    return f"python {{SCRIPTS:q}}/{stage}.py {args}  # code {CODE[stage]}"
 
 
 wildcard_constraints:
@@ -110,20 +109,8 @@ def betas(ds):
 
 
 def cli_args(options, skip=()):
-    """A dict of options as shell-quoted command-line arguments: {"n_votes": 100} ->
-    "--n-votes 100"; booleans become --flag / --no-flag; a list gives several values."""
-    out = []
-    for k, v in options.items():
-        if k in skip or v is None:
-            continue
-        name = k.replace("_", "-")
-        if isinstance(v, bool):
-            out.append(f"--{name}" if v else f"--no-{name}")
-        elif isinstance(v, (list, tuple)):
-            out.append(f"--{name} " + " ".join(shlex.quote(str(x)) for x in v))
-        else:
-            out.append(f"--{name} {shlex.quote(str(v))}")
-    return " ".join(out)
+    """A dict of options as shell-quoted command-line arguments (rsmooth.cli.as_args)."""
+    return " ".join(as_args(options, skip))
 
 
 def quoted(paths):
@@ -144,6 +131,20 @@ def data_fingerprint(wc):
     return DATA_DIGEST[wc.dataset]
 
 
+# The path patterns of models and certification tables, their one home: the rules' outputs
+# and the helpers below fill in the same strings.
+MODEL = f"{RES}/{{dataset}}/models/alpha{{alpha}}_seed{{seed}}"
+CERT = f"{RES}/{{dataset}}/certify/alpha{{alpha}}_beta{{beta}}_seed{{seed}}"
+
+
+def model_path(ds, alpha, seed):
+    return MODEL.format(dataset=ds, alpha=alpha, seed=seed) + ".pt"
+
+
+def cert_path(ds, alpha, beta, seed):
+    return CERT.format(dataset=ds, alpha=alpha, beta=beta, seed=seed) + ".csv"
+
+
 def all_certs(wc):
     """Every certification table of the dataset: all seeds, alphas and betas."""
     return [
@@ -152,10 +153,6 @@ def all_certs(wc):
         for a in alphas(wc.dataset)
         for b in betas(wc.dataset)
     ]
-
-
-def model_path(ds, alpha, seed):
-    return f"{RES}/{ds}/models/alpha{alpha}_seed{seed}.pt"
 
 
 def model_file(wc):
@@ -175,7 +172,7 @@ def all_metrics(wc):
     if GIVEN[wc.dataset]:
         return []
     return [
-        f"{RES}/{wc.dataset}/models/alpha{a}_seed{s}.metrics.csv"
+        model_path(wc.dataset, a, s)[: -len(".pt")] + ".metrics.csv"
         for s in SEEDS
         for a in alphas(wc.dataset)
     ]
@@ -185,10 +182,6 @@ def classifier_args(wc):
     """The base classifier: --arch and the normalisation inside it (after the noise)."""
     d = DATASETS[wc.dataset]
     return f"--arch {shlex.quote(d['arch'])} {cli_args(d['normalize'] or {})}"
-
-
-def cert_path(ds, alpha, beta, seed):
-    return f"{RES}/{ds}/certify/alpha{alpha}_beta{beta}_seed{seed}.csv"
 
 
 def certified_pairs(ds):
@@ -230,10 +223,11 @@ def all_targets():
 
 # --- the paper's table beside ours (rules/compare.smk) ---
 
-# The paper's tables ship in reference/; the rule names them through $RSMOOTH_REFERENCE (as the
-# scripts through $RSMOOTH_SCRIPTS), so their place is in no rule's params: a new clone in
-# another folder reruns nothing. params.digest (their content) reruns the rule after an edit.
-os.environ.update(RSMOOTH_REFERENCE=f"{workflow.basedir}/reference")
+# The paper's tables ship in reference/; the compare rule's command names that folder by the
+# placeholder {REFERENCE_DIR} (as it names the scripts by {SCRIPTS}), so the workflow's place is
+# in no params: a new clone in another folder reruns nothing. params.digest (the table's
+# content) reruns the rule after an edit.
+REFERENCE_DIR = f"{workflow.basedir}/reference"
 
 
 def _reference(ds):
@@ -255,13 +249,14 @@ def reference_table(ds):
 
 
 def reference_arg(wc):
-    """The reference table as the script's argument, free of the workflow's own folder."""
+    """The reference table for the script's --reference: the file's name in REFERENCE_DIR for
+    the paper's, an absolute path for a table of the user's."""
     path = reference_table(wc.dataset)
     if path is None:
         raise WorkflowError(f"datasets.{wc.dataset}.reference is none: no comparison")
     if DATASETS[wc.dataset]["reference"] == reference.PAPER:
-        return f'"$RSMOOTH_REFERENCE/{path.name}"'
-    return shlex.quote(str(path))
+        return path.name
+    return os.path.abspath(path)
 
 
 def reference_digest(wc):
@@ -319,41 +314,19 @@ def claims_args(wc):
 # --- figures (rules/figures.smk) ---
 
 
-def figure_options(wc):
-    return json.dumps(
-        DATASETS[wc.dataset]["figures"].get(wc.figure, {}), sort_keys=True
+def figure_options(figure):
+    """The options of one figure of a dataset (datasets.NAME.figures.FIGURE) as JSON."""
+    return lambda wc: json.dumps(
+        DATASETS[wc.dataset]["figures"].get(figure, {}), sort_keys=True
     )
 
 
-# The tables each figure draws, by the figure script's option that takes them.
-FIGURE_TABLES = {
-    "risk_curves": {"curves": "curves.csv", "alpha_star_seeds": "alpha_star_seeds.csv"},
-    "heatmap": {"risk": "risk.csv"},
-    "alpha_star": {
-        "alpha_star": "alpha_star.csv",
-        "alpha_star_seeds": "alpha_star_seeds.csv",
-    },
-}
-
-
-def figure_inputs(wc):
-    if wc.figure == "certified":
-        return {
-            "certs": [
-                cert_path(wc.dataset, a, b, s)
-                for a, b in certified_pairs(wc.dataset)
-                for s in SEEDS[:1]
-            ]
-        }
-    return {k: f"{RES}/{wc.dataset}/{f}" for k, f in FIGURE_TABLES[wc.figure].items()}
-
-
-def figure_source(wc, input):
-    """The figure script's input arguments: --OPTION FILE... for each named input."""
-    return " ".join(
-        f"--{k.replace('_', '-')} {quoted(v if isinstance(v, list) else [v])}"
-        for k, v in input.items()
-    )
+def certified_certs(wc):
+    """The certification tables with radii that the certified-accuracy figure draws (the
+    first seed's)."""
+    return [
+        cert_path(wc.dataset, a, b, SEEDS[0]) for a, b in certified_pairs(wc.dataset)
+    ]
 
 
 # --- the synthetic experiment (rules/synthetic.smk) ---

@@ -1,30 +1,107 @@
-# Stage 5: figures, one job per figure so that changing one figure's options reruns only it.
+# Stage 5: figures, one rule per figure, so that changing one figure's options reruns only it.
+# Each draws tables written by the stages before it (scripts/figures.py computes nothing).
 
 
-rule figure:
+rule risk_curves:
     input:
-        unpack(figure_inputs),
+        curves=f"{RES}/{{dataset}}/curves.csv",
+        seeds=f"{RES}/{{dataset}}/alpha_star_seeds.csv",
     output:
         png=report(
-            f"{RES}/{{dataset}}/figures/{{figure}}.png",
+            f"{RES}/{{dataset}}/figures/risk_curves.png",
             caption="../report/figure.rst",
             category="{dataset}",
-            labels={"figure": "{figure}"},
+            labels={"figure": "risk_curves"},
         ),
-        pdf=f"{RES}/{{dataset}}/figures/{{figure}}.pdf",
+        pdf=f"{RES}/{{dataset}}/figures/risk_curves.pdf",
     log:
-        f"{RES}/logs/figures/{{dataset}}/{{figure}}.log",
-    wildcard_constraints:
-        figure="risk_curves|heatmap|certified|alpha_star",
+        f"{RES}/logs/figures/{{dataset}}/risk_curves.log",
     conda:
         "../envs/pipeline.yaml"
     params:
-        options=figure_options,
-        source=figure_source,
+        options=figure_options("risk_curves"),
         stem=lambda wc, output: output.png[: -len(".png")],
     shell:
         script(
             "figures",
-            "{wildcards.figure} {params.source}"
+            "risk_curves --curves {input.curves:q} --alpha-star-seeds {input.seeds:q}"
+            " --options {params.options:q} --out {params.stem:q} > {log:q} 2>&1",
+        )
+
+
+rule heatmap:
+    input:
+        f"{RES}/{{dataset}}/risk.csv",
+    output:
+        png=report(
+            f"{RES}/{{dataset}}/figures/heatmap.png",
+            caption="../report/figure.rst",
+            category="{dataset}",
+            labels={"figure": "heatmap"},
+        ),
+        pdf=f"{RES}/{{dataset}}/figures/heatmap.pdf",
+    log:
+        f"{RES}/logs/figures/{{dataset}}/heatmap.log",
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        options=figure_options("heatmap"),
+        stem=lambda wc, output: output.png[: -len(".png")],
+    shell:
+        script(
+            "figures",
+            "heatmap --risk {input:q}"
+            " --options {params.options:q} --out {params.stem:q} > {log:q} 2>&1",
+        )
+
+
+rule alpha_star_figure:
+    input:
+        table=f"{RES}/{{dataset}}/alpha_star.csv",
+        seeds=f"{RES}/{{dataset}}/alpha_star_seeds.csv",
+    output:
+        png=report(
+            f"{RES}/{{dataset}}/figures/alpha_star.png",
+            caption="../report/figure.rst",
+            category="{dataset}",
+            labels={"figure": "alpha_star"},
+        ),
+        pdf=f"{RES}/{{dataset}}/figures/alpha_star.pdf",
+    log:
+        f"{RES}/logs/figures/{{dataset}}/alpha_star.log",
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        stem=lambda wc, output: output.png[: -len(".png")],
+    shell:
+        script(
+            "figures",
+            "alpha_star --alpha-star {input.table:q} --alpha-star-seeds {input.seeds:q}"
+            " --out {params.stem:q} > {log:q} 2>&1",
+        )
+
+
+rule certified_figure:
+    input:
+        certified_certs,
+    output:
+        png=report(
+            f"{RES}/{{dataset}}/figures/certified.png",
+            caption="../report/figure.rst",
+            category="{dataset}",
+            labels={"figure": "certified"},
+        ),
+        pdf=f"{RES}/{{dataset}}/figures/certified.pdf",
+    log:
+        f"{RES}/logs/figures/{{dataset}}/certified.log",
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        options=figure_options("certified"),
+        stem=lambda wc, output: output.png[: -len(".png")],
+    shell:
+        script(
+            "figures",
+            "certified --certs {input:q}"
             " --options {params.options:q} --out {params.stem:q} > {log:q} 2>&1",
         )

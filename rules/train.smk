@@ -9,8 +9,8 @@ rule train:
         data=f"{RES}/{{dataset}}/data.npz",
         init=train_init,
     output:
-        model=f"{RES}/{{dataset}}/models/alpha{{alpha}}_seed{{seed}}.pt",
-        metrics=f"{RES}/{{dataset}}/models/alpha{{alpha}}_seed{{seed}}.metrics.csv",
+        model=f"{MODEL}.pt",
+        metrics=f"{MODEL}.metrics.csv",
     log:
         f"{RES}/logs/train/{{dataset}}/alpha{{alpha}}_seed{{seed}}.log",
     benchmark:

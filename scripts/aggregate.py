@@ -16,16 +16,14 @@ from rsmooth import cli  # noqa: E402
 
 
 def parser() -> argparse.ArgumentParser:
-    """The command line; every default comes from the config schema (rsmooth/defaults.py)."""
-    from rsmooth import defaults
-
-    an = defaults.dataset("analysis")
+    """The command line. Options that name a config key have no default here: the rule passes
+    each (its default lives in the schema alone)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=cli.HelpFormatter)
     p.add_argument("--certs", required=True, nargs="+", type=cli.existing_file, help="per-image CSVs")
     p.add_argument("--envs", nargs="*", type=cli.existing_file, default=[],
                    help="environment sidecars of the certification CSVs (.env.csv)")
     p.add_argument("--metrics", nargs="*", type=cli.existing_file, default=[], help="training metrics CSVs")
-    p.add_argument("--radii", type=cli.nonneg_float, nargs="*", default=an["radii"],
+    p.add_argument("--radii", type=cli.nonneg_float, nargs="*", required=True,
                    help="radii of the certified-accuracy columns")
     p.add_argument("--dataset", default="", help="dataset name, written as a column")
     p.add_argument("--risk", required=True, type=Path, help="tidy risk table to write")

@@ -16,28 +16,26 @@ from rsmooth import cli  # noqa: E402
 
 
 def parser() -> argparse.ArgumentParser:
-    """The command line; every default comes from the config schema (rsmooth/defaults.py)."""
-    from rsmooth import defaults
-
-    top, c = defaults.top(), defaults.dataset("certify")
+    """The command line. Options that name a config key have no default here: the rule passes
+    each (its default lives in the schema alone)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=cli.HelpFormatter)
     p.add_argument("--model", required=True, type=cli.existing_file, help="state dict of h_alpha (.pt)")
     p.add_argument("--data", required=True, type=cli.existing_file, help="dataset cache (.npz)")
     cli.model_options(p)
     p.add_argument("--alpha", required=True, type=cli.nonneg_float, help="training noise of the model (a label)")
     p.add_argument("--beta", required=True, type=cli.nonneg_float, help="smoothing noise std (pixels)")
-    p.add_argument("--seed", type=cli.nonneg_int, default=top["seed"], help="noise seed")
-    p.add_argument("--n-test", type=cli.nonneg_int, default=c["n_test"], help="first K test images (0: all)")
-    p.add_argument("--n-votes", type=cli.positive_int, default=c["n_votes"], help="N: draws for the vote")
-    p.add_argument("--n-cert", type=cli.nonneg_int, default=c["n_cert"], help="n: draws for the radius (0: none)")
-    p.add_argument("--failure-prob", type=cli.probability, default=c["failure_prob"],
+    p.add_argument("--seed", type=cli.nonneg_int, required=True, help="noise seed")
+    p.add_argument("--n-test", type=cli.nonneg_int, required=True, help="first K test images (0: all)")
+    p.add_argument("--n-votes", type=cli.positive_int, required=True, help="N: draws for the vote")
+    p.add_argument("--n-cert", type=cli.nonneg_int, required=True, help="n: draws for the radius (0: none)")
+    p.add_argument("--failure-prob", type=cli.probability, required=True,
                    help="CERTIFY's failure probability")
-    p.add_argument("--batch-size", type=cli.positive_int, default=c["batch_size"],
+    p.add_argument("--batch-size", type=cli.positive_int, required=True,
                    help="noisy copies per forward pass (speed only)")
-    p.add_argument("--early-stop", action=argparse.BooleanOptionalAction, default=c["early_stop"],
+    p.add_argument("--early-stop", action=argparse.BooleanOptionalAction, required=True,
                    help="stop drawing once a vote is decided (same votes, fewer evaluations)")
-    p.add_argument("--device", default=top["device"], help="auto, cpu, cuda or cuda:N")
-    p.add_argument("--threads", type=cli.nonneg_int, default=top["threads_per_job"],
+    p.add_argument("--device", required=True, help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--threads", type=cli.nonneg_int, required=True,
                    help="torch CPU threads (0: every CPU; the count can change the bits)")
     p.add_argument("--out", required=True, type=Path, help="per-image CSV to write")
     p.add_argument("--env", type=Path, help="one-row CSV of the environment to write (versions, "

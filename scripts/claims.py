@@ -30,25 +30,23 @@ def read_certs(paths):
 
 
 def parser() -> argparse.ArgumentParser:
-    """The command line; every default comes from the config schema (rsmooth/defaults.py)."""
-    from rsmooth import defaults
-
-    an = defaults.dataset("analysis")
+    """The command line. Options that name a config key have no default here: the rule passes
+    each (its default lives in the schema alone)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=cli.HelpFormatter)
     p.add_argument("--certs", required=True, nargs="+", type=cli.existing_file, help="per-image CSVs")
     p.add_argument("--dataset", default="", help="dataset name, for the figure title")
-    p.add_argument("--savgol-window", type=cli.positive_int, default=an["savgol_window"],
+    p.add_argument("--savgol-window", type=cli.positive_int, required=True,
                    help="Savitzky-Golay window")
-    p.add_argument("--savgol-order", type=cli.nonneg_int, default=an["savgol_order"],
+    p.add_argument("--savgol-order", type=cli.nonneg_int, required=True,
                    help="Savitzky-Golay order")
-    p.add_argument("--contrast-delta", type=cli.positive_float, default=an["contrast_delta"],
+    c3 = p.add_mutually_exclusive_group(required=True)
+    c3.add_argument("--contrast-delta", type=cli.positive_float,
                    help="C3 contrast: risk(alpha=beta) - risk(alpha=beta-delta)")
-    p.add_argument("--no-contrast", dest="contrast_delta", action="store_const", const=None,
-                   default=an["contrast_delta"],
+    c3.add_argument("--no-contrast", dest="contrast_delta", action="store_const", const=None,
                    help="no C3 contrast rows (config contrast_delta: null)")
-    p.add_argument("--level", type=cli.probability, default=an["level"], help="confidence level")
-    p.add_argument("--n-boot", type=cli.positive_int, default=an["n_boot"], help="bootstrap resamples")
-    p.add_argument("--rng-seed", type=cli.nonneg_int, default=an["bootstrap_seed"],
+    p.add_argument("--level", type=cli.probability, required=True, help="confidence level")
+    p.add_argument("--n-boot", type=cli.positive_int, required=True, help="bootstrap resamples")
+    p.add_argument("--rng-seed", type=cli.nonneg_int, required=True,
                    help="seed of the bootstrap (the rule derives it from bootstrap_seed and the dataset)")
     p.add_argument("--out", required=True, type=Path, help="claims table (CSV) to write")
     p.add_argument("--alpha-star", type=Path, help="alpha* per seed and beta (CSV) to write")

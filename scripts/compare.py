@@ -24,13 +24,15 @@ STAR_COLUMNS = ["seed", "beta", "alpha_star", "alpha_star_low", "alpha_star_high
 
 
 def parser() -> argparse.ArgumentParser:
-    """The command line; every default of a config key comes from the schema (rsmooth/defaults.py)."""
-    from rsmooth import defaults, reference
+    """The command line. Options that name a config key have no default here: the rule passes
+    each (its default lives in the schema alone)."""
+    from rsmooth import reference
 
-    an = defaults.dataset("analysis")
     p = argparse.ArgumentParser(description=__doc__, formatter_class=cli.HelpFormatter)
-    p.add_argument("--reference", dest="table", type=cli.existing_file,
+    p.add_argument("--reference", dest="table", type=Path,
                    help="the reference table (CSV; the rule gives the one the dataset's reference key names)")
+    p.add_argument("--reference-dir", type=Path,
+                   help="the folder a relative --reference is read from (the rule gives reference/)")
     p.add_argument("--replay", type=cli.existing_file, metavar="TABLE",
                    help="only replay the claims on this reference table (prints a Markdown table)")
     p.add_argument("--risk", type=cli.existing_file, help="our risk.csv")
@@ -38,17 +40,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", default="", help="dataset name, written as a column")
     p.add_argument("--tolerance", type=cli.positive_float, default=reference.TOLERANCE,
                    help="a reference alpha or beta matches ours when closer than this")
-    p.add_argument("--savgol-window", type=cli.positive_int, default=an["savgol_window"],
+    p.add_argument("--savgol-window", type=cli.positive_int, required=True,
                    help="window of the pipeline's curve fit behind the replayed C2 and C3")
-    p.add_argument("--savgol-order", type=cli.nonneg_int, default=an["savgol_order"],
+    p.add_argument("--savgol-order", type=cli.nonneg_int, required=True,
                    help="order of that fit")
-    p.add_argument("--contrast-delta", type=cli.positive_float, default=an["contrast_delta"],
+    c3 = p.add_mutually_exclusive_group(required=True)
+    c3.add_argument("--contrast-delta", type=cli.positive_float,
                    help="the replayed C3 contrast: risk(alpha=beta) - risk(alpha=beta-delta)")
-    p.add_argument("--no-contrast", dest="contrast_delta", action="store_const", const=None,
-                   default=an["contrast_delta"], help="no replayed C3 contrast rows")
-    p.add_argument("--level", type=cli.probability, default=an["level"], help="level of the claims' intervals")
-    p.add_argument("--n-boot", type=cli.positive_int, default=an["n_boot"], help="parametric resamples")
-    p.add_argument("--rng-seed", type=cli.nonneg_int, default=an["bootstrap_seed"], help="seed of the resamples")
+    c3.add_argument("--no-contrast", dest="contrast_delta", action="store_const", const=None,
+                    help="no replayed C3 contrast rows")
+    p.add_argument("--level", type=cli.probability, required=True, help="level of the claims' intervals")
+    p.add_argument("--n-boot", type=cli.positive_int, required=True, help="parametric resamples")
+    p.add_argument("--rng-seed", type=cli.nonneg_int, required=True, help="seed of the resamples")
     p.add_argument("--out", type=Path, help="comparison table (CSV) to write")
     p.add_argument("--claims", type=Path, help="replayed claims of the reference (CSV) to write")
     p.add_argument("--figure", type=Path, help="figure stem: writes STEM.png and STEM.pdf")
@@ -66,7 +69,9 @@ def markdown(claims) -> str:
 def main() -> None:
     p = parser()
     a = p.parse_args()
-    table = a.replay or a.table
+    table = a.replay or (a.table if a.reference_dir is None or a.table is None else a.reference_dir / a.table)
+    if table is not None and not table.is_file():
+        p.error(f"no such file: {table}")
     if table is None:
         p.error("give --reference (with --risk, --alpha-star, --out) or --replay")
     if not a.replay and None in (a.risk, a.alpha_star, a.out):

@@ -13,13 +13,12 @@ from rsmooth import cli, data  # noqa: E402
 
 
 def parser() -> argparse.ArgumentParser:
-    """The command line; every default comes from the config schema (rsmooth/defaults.py)."""
-    from rsmooth import defaults
-
+    """The command line. Options that name a config key have no default here: the rule passes
+    each (its default lives in the schema alone)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=cli.HelpFormatter)
-    p.add_argument("--source", required=True, choices=defaults.choices("source", None),
+    p.add_argument("--source", required=True, choices=["mnist", "cifar10", "npz"],
                    help="where the images come from")
-    p.add_argument("--root", default=defaults.top()["data_root"], help="torchvision data root (mnist, cifar10)")
+    p.add_argument("--root", required=True, help="torchvision data root (mnist, cifar10)")
     p.add_argument("--path", help="the .npz file (source npz)")
     p.add_argument("--num-classes", type=cli.positive_int, help="npz: number of classes (default: max label + 1)")
     p.add_argument("--classes", type=int, nargs="+", help="keep only these classes, relabelled 0..k-1")

@@ -15,41 +15,38 @@ from rsmooth import cli  # noqa: E402
 
 
 def parser() -> argparse.ArgumentParser:
-    """The command line; every default comes from the config schema (rsmooth/defaults.py)."""
-    from rsmooth import defaults
-
-    top, t = defaults.top(), defaults.dataset("train")
+    """The command line. Options that name a config key have no default here: the rule passes
+    each (its default lives in the schema alone)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=cli.HelpFormatter)
     p.add_argument("--data", required=True, type=cli.existing_file, help="dataset cache (.npz)")
     cli.model_options(p)
     p.add_argument("--alpha", required=True, type=cli.nonneg_float, help="training noise std (pixels)")
-    p.add_argument("--seed", type=cli.nonneg_int, default=top["seed"], help="training seed")
+    p.add_argument("--seed", required=True, type=cli.nonneg_int, help="training seed")
     p.add_argument("--init", type=cli.existing_file, help="state dict to start from (fine-tuning)")
-    p.add_argument("--common-noise", action=argparse.BooleanOptionalAction,
-                   default=defaults.training()["common_noise"],
+    p.add_argument("--common-noise", action=argparse.BooleanOptionalAction, required=True,
                    help="the same batches and noise directions for every alpha of a seed "
                         "(common random numbers); --no-common-noise: alpha is part of the seed")
-    p.add_argument("--epochs", type=cli.positive_int, default=t["epochs"], help="passes over the images")
-    p.add_argument("--batch-size", type=cli.positive_int, default=t["batch_size"], help="B: images per step")
-    p.add_argument("--copies", type=cli.positive_int, default=t["copies"], help="C: noisy copies per image")
-    p.add_argument("--micro-batch", type=cli.positive_int, default=t["micro_batch"],
+    p.add_argument("--epochs", type=cli.positive_int, required=True, help="passes over the images")
+    p.add_argument("--batch-size", type=cli.positive_int, required=True, help="B: images per step")
+    p.add_argument("--copies", type=cli.positive_int, required=True, help="C: noisy copies per image")
+    p.add_argument("--micro-batch", type=cli.positive_int, required=True,
                    help="samples per forward pass (speed only)")
-    p.add_argument("--train-images", type=cli.nonneg_int, default=t["train_images"],
+    p.add_argument("--train-images", type=cli.nonneg_int, required=True,
                    help="use the first K (0: all)")
-    p.add_argument("--optimizer", choices=defaults.choices("optimizer"), default=t["optimizer"], help="optimizer")
-    p.add_argument("--lr", type=cli.positive_float, default=t["lr"], help="learning rate")
-    p.add_argument("--momentum", type=cli.nonneg_float, default=t["momentum"], help="SGD momentum")
-    p.add_argument("--weight-decay", type=cli.nonneg_float, default=t["weight_decay"], help="L2 penalty")
-    p.add_argument("--schedule", choices=defaults.choices("schedule"), default=t["schedule"],
+    p.add_argument("--optimizer", required=True, help="optimizer")
+    p.add_argument("--lr", type=cli.positive_float, required=True, help="learning rate")
+    p.add_argument("--momentum", type=cli.nonneg_float, required=True, help="SGD momentum")
+    p.add_argument("--weight-decay", type=cli.nonneg_float, required=True, help="L2 penalty")
+    p.add_argument("--schedule", required=True,
                    help="learning-rate schedule: step (lr x gamma^epoch), cosine (per epoch) or "
                         "onecycle (per step: linear warm-up over the first quarter, then down)")
-    p.add_argument("--gamma", type=cli.positive_float, default=t["gamma"], help="StepLR factor per epoch")
-    p.add_argument("--augment", choices=defaults.choices("augment"), default=t["augment"],
+    p.add_argument("--gamma", type=cli.positive_float, required=True, help="StepLR factor per epoch")
+    p.add_argument("--augment", required=True,
                    help="augmentation before the noise")
-    p.add_argument("--label-smoothing", type=cli.unit_float, default=t["label_smoothing"],
+    p.add_argument("--label-smoothing", type=cli.unit_float, required=True,
                    help="cross-entropy label smoothing s in [0, 1)")
-    p.add_argument("--device", default=top["device"], help="auto, cpu, cuda or cuda:N")
-    p.add_argument("--threads", type=cli.nonneg_int, default=top["threads_per_job"],
+    p.add_argument("--device", required=True, help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--threads", type=cli.nonneg_int, required=True,
                    help="torch CPU threads (0: every CPU; the count changes the bits)")
     p.add_argument("--checkpoint", type=Path, help="resumable per-epoch checkpoint (deleted at the end)")
     p.add_argument("--out", required=True, type=Path, help="state dict to write (.pt)")

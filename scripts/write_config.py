@@ -1,12 +1,10 @@
 #!/usr/bin/env python
 """Write the validated configuration of a run as YAML (for the report and for provenance).
 
-The configuration comes as JSON in the environment variable RSMOOTH_CONFIG_RECORD (the
-Snakefile sets it), or from --config.
+The configuration comes as JSON in --config (the rule passes the validated config).
 """
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -16,16 +14,13 @@ from rsmooth import cli  # noqa: E402
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=cli.HelpFormatter)
-    p.add_argument("--config", default=os.environ.get("RSMOOTH_CONFIG_RECORD"),
-                   help="the configuration as JSON (default: $RSMOOTH_CONFIG_RECORD)")
+    p.add_argument("--config", required=True, help="the configuration as JSON")
     p.add_argument("--out", required=True, type=Path)
     a = p.parse_args()
     import yaml
 
     from rsmooth import io
 
-    if a.config is None:
-        p.error("no configuration: give --config JSON or set RSMOOTH_CONFIG_RECORD")
     try:
         cfg = json.loads(a.config)
     except json.JSONDecodeError as e:

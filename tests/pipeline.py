@@ -64,10 +64,45 @@ def snakemake(workdir: Path, *args: str, config: dict | None = None, check: bool
     return r
 
 
+def rule_args(name: str) -> list[str]:
+    """The options that a rule always passes to ``scripts/NAME``, at the schema's defaults of
+    an MNIST dataset (rsmooth.config.defaults: what a job of a default config gets, with a
+    training recipe of one epoch, one copy); options after them override them."""
+    import shlex
+
+    from rsmooth.cli import as_args
+    from rsmooth.config import defaults
+
+    d = defaults()
+    an = d["analysis"]
+    job = {"arch": d["arch"], "seed": 0, "device": d["device"], "threads": d["threads_per_job"]}
+    analysis = {k: an[k] for k in ("savgol_window", "savgol_order", "contrast_delta", "n_boot", "level")}
+    options = {
+        "train.py": {**d["train"]["noisy"], "epochs": 1, "copies": 1, "common_noise": True, **job},
+        "certify.py": {**{k: v for k, v in d["certify"].items() if k != "radius_pairs"}, **job},
+        "aggregate.py": {"radii": an["radii"]},
+        "claims.py": {**analysis, "rng_seed": an["bootstrap_seed"]},
+        "compare.py": {**analysis, "rng_seed": an["bootstrap_seed"]},
+        "prepare_data.py": {"root": "data"},
+    }.get(name, {})
+    return [word for arg in as_args(options) for word in shlex.split(arg)]
+
+
+def recipe(**over):
+    """A training recipe at the schema's defaults (``train.noisy``) with ``over`` replacing some."""
+    from rsmooth.config import defaults
+    from rsmooth.training import TrainConfig
+
+    return TrainConfig(**{**defaults()["train"]["noisy"], **over})
+
+
 def run_script(name: str, *args, check: bool = True, env: dict | None = None,
-               cwd: Path | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
-    """Run ``scripts/NAME ARGS`` as its own process; with ``check``, fail on a non-zero status."""
-    r = subprocess.run([sys.executable, str(REPO / "scripts" / name), *map(str, args)],
+               cwd: Path | None = None, timeout: int = 900, full: bool = True) -> subprocess.CompletedProcess:
+    """Run ``scripts/NAME ARGS`` as its own process; with ``full``, after the options a rule
+    always passes (:func:`rule_args`; ARGS override them); with ``check``, fail on a non-zero
+    status."""
+    start = rule_args(name) if full else []
+    r = subprocess.run([sys.executable, str(REPO / "scripts" / name), *start, *map(str, args)],
                        capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout)
     if check:
         assert r.returncode == 0, r.stderr[-3000:]

@@ -3,6 +3,7 @@ same noise directions eps, scaled by its alpha; seeds stay independent."""
 import pytest
 import torch
 
+from pipeline import recipe
 from rsmooth import training
 
 STEP = 48  # image i is the constant i / STEP
@@ -19,7 +20,7 @@ def inputs_seen(alpha: float, seed: int, common: bool, augment: str = "none") ->
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(36, 2))
     seen = []
     model.register_forward_hook(lambda m, inp, out: seen.append(inp[0].detach().clone()))
-    cfg = training.TrainConfig(epochs=2, batch_size=5, copies=2, micro_batch=4, optimizer="sgd",
+    cfg = recipe(epochs=2, batch_size=5, copies=2, micro_batch=4, optimizer="sgd",
                                lr=0.01, augment=augment)
     training.train(model, x, y, alpha, cfg, training.train_seed(seed, alpha, common),
                    torch.device("cpu"), log=lambda *a: None)

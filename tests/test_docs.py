@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from rsmooth.config import load_schema, resolve
+
 REPO = Path(__file__).resolve().parents[1]
-SCHEMA = REPO / "schemas" / "config.schema.yaml"
 CONFIG_DOC = REPO / "config" / "README.md"
 README = REPO / "README.md"
 README_MAX_LINES = 200
@@ -30,18 +31,6 @@ NO_DEFAULT = object()
 
 # ------------------------------------------------------------------------------ the schema
 
-def _resolve(node: dict, root: dict, seen=()) -> dict:
-    """A schema node with its ``$ref`` (to ``#/$defs/...``) merged in, sibling keys winning."""
-    while isinstance(node, dict) and "$ref" in node:
-        ref = node["$ref"]
-        assert ref.startswith("#/$defs/"), f"unexpected $ref {ref}"
-        assert ref not in seen, f"circular $ref {ref}"
-        seen = seen + (ref,)
-        target = root["$defs"][ref.split("/")[-1]]
-        node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
-    return node
-
-
 def schema_keys(schema: dict) -> dict:
     """{dotted key path: (default or NO_DEFAULT, required?)} of every key the schema accepts.
     Object keys are followed through ``properties`` and ``$ref``; a mapping of free names
@@ -50,11 +39,11 @@ def schema_keys(schema: dict) -> dict:
     out = {}
 
     def walk(node, prefix):
-        node = _resolve(node, schema)
+        node = resolve(node, schema)
         required = set(node.get("required", []))
         for key, sub in node.get("properties", {}).items():
             path = f"{prefix}.{key}" if prefix else key
-            resolved = _resolve(sub, schema)
+            resolved = resolve(sub, schema)
             out[path] = (resolved.get("default", NO_DEFAULT), key in required)
             walk(sub, path)
         extra = node.get("additionalProperties")
@@ -67,8 +56,6 @@ def schema_keys(schema: dict) -> dict:
     return out
 
 
-def load_schema() -> dict:
-    return yaml.safe_load(SCHEMA.read_text())
 
 
 def doc_name(key: str) -> str:

@@ -132,14 +132,14 @@ def test_adding_a_beta_reruns_only_that_betas_certification_and_what_follows(edi
     def add(cfg):
         cfg["datasets"]["mnist"]["betas"].append(0.75)
     plan = edit_config(add)
-    assert plan == {"config_used": 1, "certify": 3, "aggregate": 1, "claims": 1, "figure": 3, "compare": 1,
+    assert plan == {"config_used": 1, "certify": 3, "aggregate": 1, "claims": 1, "risk_curves": 1, "heatmap": 1, "alpha_star_figure": 1, "compare": 1,
                     "all": 1}, plan
 
 
 def test_changing_a_figure_option_reruns_only_that_figure(edit_config):
     def opt(cfg):
         cfg["datasets"]["mnist"]["figures"] = {"heatmap": {"annotate": False}}
-    assert edit_config(opt) == {"config_used": 1, "figure": 1, "all": 1}
+    assert edit_config(opt) == {"config_used": 1, "heatmap": 1, "all": 1}
 
 
 def test_changing_training_epochs_reruns_training_and_everything_downstream(edit_config):
@@ -147,7 +147,7 @@ def test_changing_training_epochs_reruns_training_and_everything_downstream(edit
         cfg["datasets"]["mnist"]["train"]["noisy"]["epochs"] = 2
     plan = edit_config(epochs)
     # h_0 keeps its recipe; the two noisy models, their 6 certifications, and all that follows
-    assert plan == {"config_used": 1, "train": 2, "certify": 6, "aggregate": 1, "claims": 1, "figure": 4,
+    assert plan == {"config_used": 1, "train": 2, "certify": 6, "aggregate": 1, "claims": 1, "risk_curves": 1, "heatmap": 1, "alpha_star_figure": 1, "certified_figure": 1,
                     "compare": 1, "all": 1}, plan
 
 

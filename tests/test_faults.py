@@ -12,7 +12,7 @@ import torch
 
 from conftest import REPO
 from fakedata import fake_mnist
-from pipeline import run_script, snakemake, tiny_config, tiny_mnist
+from pipeline import recipe, run_script, snakemake, tiny_config, tiny_mnist
 from rsmooth import data, models, training
 
 
@@ -38,7 +38,7 @@ def _train(x, y, cfg, checkpoint=None):
 def test_training_is_deterministic_and_resumes_to_the_same_weights(small, tmp_path, monkeypatch):
     a = data.load_cache(small / "data.npz")
     x, y = data.to_float(a.x_train), torch.from_numpy(a.y_train)
-    cfg = training.TrainConfig(epochs=3, batch_size=32, copies=2, micro_batch=24)
+    cfg = recipe(epochs=3, batch_size=32, copies=2, micro_batch=24)
     first, second = _train(x, y, cfg), _train(x, y, cfg)
     for k in first:
         assert torch.equal(first[k], second[k]), f"{k} differs between two identical runs"
@@ -74,7 +74,7 @@ def test_onecycle_schedule_is_a_warm_up_then_a_decay_to_a_thousandth():
 def test_onecycle_and_label_smoothing_train_per_step_and_resume_to_the_same_weights(small, tmp_path):
     a = data.load_cache(small / "data.npz")
     x, y = data.to_float(a.x_train), torch.from_numpy(a.y_train)
-    cfg = training.TrainConfig(epochs=2, batch_size=32, copies=1, optimizer="sgd", lr=0.05,
+    cfg = recipe(epochs=2, batch_size=32, copies=1, optimizer="sgd", lr=0.05,
                                schedule="onecycle", label_smoothing=0.2)
     lrs = []
     real_step = torch.optim.SGD.step
@@ -90,7 +90,7 @@ def test_onecycle_and_label_smoothing_train_per_step_and_resume_to_the_same_weig
         torch.optim.SGD.step = real_step
     steps = 2 * 7  # 200 images in batches of 32
     assert lrs == pytest.approx([0.05 * training.onecycle(i, steps) for i in range(steps)])
-    plain = _train(x, y, training.TrainConfig(**{**cfg.__dict__, "label_smoothing": 0.0}))
+    plain = _train(x, y, recipe(**{**cfg.__dict__, "label_smoothing": 0.0}))
     assert any(not torch.equal(first[k], plain[k]) for k in first)  # the smoothing is used
 
     ckpt = tmp_path / "run.ckpt"

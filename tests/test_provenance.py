@@ -11,8 +11,8 @@ import pytest
 
 from conftest import REPO, shared_data_or_skip
 from fakedata import fake_mnist
-from pipeline import planned_jobs, run_script, snakemake, tiny_config, tiny_mnist
-from rsmooth import defaults, provenance
+from pipeline import rule_args, planned_jobs, run_script, snakemake, tiny_config, tiny_mnist
+from rsmooth import config, provenance
 
 WORKFLOW = ("Snakefile", "rules", "scripts", "rsmooth", "schemas", "report", "envs", "reference", "config.yaml")
 
@@ -141,7 +141,7 @@ def test_editing_the_smoothing_math_plans_certification_and_what_follows(tiny_ru
     core = clone / "rsmooth" / "core.py"
     original = core.read_bytes()
     core.write_bytes(original + b"\n\ndef _appended():\n    return None\n")
-    assert plan(tiny_run, clone) == {"certify": 9, "aggregate": 1, "claims": 1, "figure": 4, "compare": 1, "all": 1}
+    assert plan(tiny_run, clone) == {"certify": 9, "aggregate": 1, "claims": 1, "risk_curves": 1, "heatmap": 1, "alpha_star_figure": 1, "certified_figure": 1, "compare": 1, "all": 1}
     r = snakemake(tiny_run, "--list-changes", "code", snakefile=clone / "Snakefile")
     changed = {Path(line).name for line in r.stdout.split()}
     assert {f"alpha{a}_beta{b}_seed0.csv" for a in ("0", "0.25", "0.5") for b in ("0", "0.25", "0.5")} <= changed
@@ -154,7 +154,7 @@ def test_editing_the_smoothing_math_plans_certification_and_what_follows(tiny_ru
 def test_editing_the_training_code_plans_training_and_everything_downstream(tiny_run, clone):
     f = clone / "rsmooth" / "training.py"
     f.write_text(f.read_text() + "\n# an edit\n")
-    assert plan(tiny_run, clone) == {"train": 3, "certify": 9, "aggregate": 1, "claims": 1, "figure": 4,
+    assert plan(tiny_run, clone) == {"train": 3, "certify": 9, "aggregate": 1, "claims": 1, "risk_curves": 1, "heatmap": 1, "alpha_star_figure": 1, "certified_figure": 1,
                                      "compare": 1, "all": 1}
 
 
@@ -165,7 +165,7 @@ def test_replacing_a_raw_data_file_plans_data_preparation_and_everything_after(t
     try:
         f.write_bytes(original[:-1] + bytes([(original[-1] + 1) % 10]))
         assert planned_jobs(tiny_run) == {"prepare_data": 1, "train": 3, "certify": 9,
-                                          "aggregate": 1, "claims": 1, "figure": 4, "compare": 1, "all": 1}
+                                          "aggregate": 1, "claims": 1, "risk_curves": 1, "heatmap": 1, "alpha_star_figure": 1, "certified_figure": 1, "compare": 1, "all": 1}
     finally:
         f.write_bytes(original)
     assert planned_jobs(tiny_run) == {}
@@ -186,7 +186,7 @@ def test_every_model_and_table_records_its_environment(tiny_run):
     envs = pd.read_csv(res / "environments.csv")
     assert set(envs["role"]) == {"train", "certify"}
     assert envs.groupby("role")["jobs"].sum().to_dict() == {"train": 3, "certify": 9}
-    assert (envs["threads"] == defaults.top()["threads_per_job"]).all()  # whatever --cores was
+    assert (envs["threads"] == config.defaults()["threads_per_job"]).all()  # whatever --cores was
     risk = pd.read_csv(res / "risk.csv")
     assert risk["train_env"].nunique() == 1 and risk["certify_env"].nunique() == 1
     sources = pd.read_csv(res / "data.sources.csv")
@@ -203,7 +203,7 @@ def test_the_thread_count_and_not_the_cpus_decides_the_bits(tmp_path):
     outs = []
     for tag, prefix in (("one", ["taskset", "-c", "0"]), ("all", [])):
         out = tmp_path / f"{tag}.pt"
-        subprocess.run([*prefix, sys.executable, str(REPO / "scripts" / "train.py"), "--data",
+        subprocess.run([*prefix, sys.executable, str(REPO / "scripts" / "train.py"), *rule_args("train.py"), "--data",
                         str(tmp_path / "d.npz"), "--alpha", "0.3", "--epochs", "1", "--copies", "2",
                         "--batch-size", "16", "--threads", "2", "--out", str(out), "--metrics",
                         str(tmp_path / f"{tag}.csv")], check=True, capture_output=True)
@@ -232,4 +232,4 @@ def test_paths_with_spaces_and_non_ascii_characters_work_end_to_end(tmp_path):
 def test_editing_the_analysis_reruns_tables_and_figures_but_no_certification(tiny_run, clone):
     f = clone / "rsmooth" / "analysis.py"
     f.write_text(f.read_text() + "\n# an edit\n")
-    assert plan(tiny_run, clone) == {"aggregate": 1, "claims": 1, "figure": 4, "compare": 1, "all": 1}
+    assert plan(tiny_run, clone) == {"aggregate": 1, "claims": 1, "risk_curves": 1, "heatmap": 1, "alpha_star_figure": 1, "certified_figure": 1, "compare": 1, "all": 1}
