@@ -41,9 +41,14 @@ Intervals (``low``, ``high`` at ``level``), with S seeds:
   every alpha* re-chosen inside each resample). The target is the statistic's expectation for
   the one trained model of each alpha, so a verdict other than undecided carries the suffix
   " (conditional on models)".
-* S >= 2: mean of the per-seed statistics +- t(S-1) * SE, SE^2 = max(between-seed variance,
-  mean within-seed bootstrap variance) / S: the interval includes model-to-model variation;
-  the within-seed floor keeps seeds that agree exactly from giving a zero-width interval.
+* S >= 2: mean of the per-seed statistics +- t(S-1) * SE, SE^2 = max(B / S + I, W / S), B the
+  between-seed variance, W the mean within-seed bootstrap variance. Where every seed is
+  certified on the same images (the pipeline's case), part of their sampling noise is common
+  to all seeds: it does not average out over seeds and B does not see it. I estimates that
+  part from C, the variance of the mean over seeds of the statistic over the same bootstrap
+  resamples of the images for every seed: with W = I + J and C = I + J / S (J the part that
+  differs between seeds, already in B), I = max(0, (S C - W) / (S - 1)); I = 0 where the seeds'
+  images differ. The floor W / S keeps seeds that agree exactly from a zero-width interval.
 * alpha* per seed (alpha_star.csv): the ``level`` percentile interval of alpha* over the same
   bootstrap resamples (conditional on the seed's models); over seeds (alpha_star_seeds.csv): a
   Student-t interval of the mean alpha* (S >= 2).
@@ -156,7 +161,8 @@ def _seed(e: np.ndarray, idx: np.ndarray, plan: _Plan, n_boot: int, rng) -> dict
         stat, st = plan.statistics(ra, rb, na / (na + nb))
         boot.append(stat)
         boot_stars.append(st)
-    return {"point": point[0], "var": np.concatenate(boot).var(axis=0, ddof=1), "stars": stars[0],
+    boot = np.concatenate(boot)
+    return {"point": point[0], "var": boot.var(axis=0, ddof=1), "boot": boot, "stars": stars[0],
             "boot_stars": np.concatenate(boot_stars), "ra": ra0[0], "rb": rb0[0],
             "full": (na * ra0[0] + nb * rb0[0]) / (na + nb), "n": na + nb}
 
@@ -200,7 +206,7 @@ def analyze(errors: pd.DataFrame, window: int = 15, order: int = 3, level: float
     images and noise draws and, with >= 2 seeds, include the variation between trained models;
     with one seed a verdict other than "undecided" ends in " (conditional on models)"; the
     per-seed rows of ``alpha_star`` hold the very statistics whose mean over seeds is the
-    claims' estimate; all randomness comes from ``np.random.default_rng(rng_seed)``, so equal
+    claims' estimate; all randomness comes from generators seeded with ``rng_seed``, so equal
     inputs give equal outputs. ValueError for a malformed table (missing columns or cells,
     errors not 0/1, an (alpha, beta) missing or covering other images than the rest of its
     seed, only even or only odd indices) or a bad ``level`` / ``n_boot`` / ``delta``.
@@ -217,8 +223,10 @@ def analyze(errors: pd.DataFrame, window: int = 15, order: int = 3, level: float
         raise ValueError(f"delta must be > 0 (or None: no contrast), got {delta}")
     alphas, betas, cubes = error_cubes(errors)
     plan = _Plan(alphas, betas, window, order, delta)
-    rng = np.random.default_rng(rng_seed)
-    seeds = [_seed(e, idx, plan, n_boot, rng) for e, idx in cubes.values()]
+    # seeds certified on the same images get the same resamples of them (one generator state)
+    shared = len({idx.tobytes() for _, idx in cubes.values()}) == 1
+    seeds = [_seed(e, idx, plan, n_boot, np.random.default_rng([rng_seed] if shared else [rng_seed, k]))
+             for k, (e, idx) in enumerate(cubes.values())]
     s, z = len(seeds), norm.ppf(0.5 + level / 2)
     point = np.array([d["point"] for d in seeds])   # (S, statistics): the per-seed statistics
     within = np.array([d["var"] for d in seeds])    # (S, statistics)
@@ -231,10 +239,14 @@ def analyze(errors: pd.DataFrame, window: int = 15, order: int = 3, level: float
         mean_full = seeds[0]["full"]
     else:
         est = point.mean(axis=0)
-        se = np.sqrt(np.maximum(point.var(axis=0, ddof=1), within.mean(axis=0)) / s)
+        w = within.mean(axis=0)
+        c = np.mean([d["boot"] for d in seeds], axis=0).var(axis=0, ddof=1) if shared else w / s
+        common = np.maximum(0.0, (s * c - w) / (s - 1))  # the images' noise shared by all seeds
+        se = np.sqrt(np.maximum(point.var(axis=0, ddof=1) / s + common, w / s))
         q = t.ppf(0.5 + level / 2, s - 1)
-        how = (f"Student-t over {s} seeds, SE^2 = max(between-seed variance, mean within-seed "
-               f"bootstrap variance ({n_boot} resamples)) / {s}")
+        how = (f"Student-t over {s} seeds, SE^2 = max(between-seed variance / {s}"
+               + (" + the images' noise common to the seeds (same bootstrap resamples for every seed)"
+                  if shared else "") + f", mean within-seed bootstrap variance / {s}; {n_boot} resamples)")
         mean_full = np.mean([d["full"] for d in seeds], axis=0)
     mean_stars = alphas[[plan.stars(mean_full[None, :, j])[0] for j in range(len(betas))]]
     n_images = min(len(idx) for _, idx in cubes.values())
