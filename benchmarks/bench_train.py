@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rsmooth import cli, config, models, training  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_certify import DEFAULTS, matmul_peak  # noqa: E402
+from bench_certify import DEFAULTS, flops_per_image, matmul_peak  # noqa: E402
 
 
 def straightforward(model, x, y, alpha, b, c, steps, device):
@@ -81,7 +81,7 @@ def main():
         capture_output=True, text=True, check=True).stdout.split()[-1])
     cli.keep_freed_memory()  # as the pipeline's jobs do
     peak = matmul_peak(device)
-    flop = 3 * models.flops_per_image(net(), shape)
+    flop = 3 * flops_per_image(net(), shape)
     ref = straightforward(net(), x, y, 0.5, a.batch_size, a.copies, a.steps, device)
     recipe = config.defaults(a.dataset)["train"]["noisy"]  # the schema's
     micro = a.micro_batch or (recipe["micro_batch"] if device.type == "cpu" else a.batch_size * a.copies)

@@ -185,6 +185,35 @@ def _pairs(keys, values) -> str:
     return ", ".join(f"{k:g}: {v:.4g}" for k, v in zip(keys, values))
 
 
+def claim_rows(plan: _Plan, est, se, q: float, level: float, n_seeds: int, n_images: int, describe,
+               star_alphas, suffix: str = "") -> pd.DataFrame:
+    """The claims table (:data:`COLUMNS`): one row per statistic of ``plan``, estimate +- ``q``
+    * SE, its verdict (undecided where SE is missing or 0, and for a gap > 0 while
+    ``star_alphas[beta]``, the alpha* behind it, is not below beta), with
+    ``describe(claim, k, beta index, alpha = beta index, contrast alpha index)`` -> (method,
+    note); ``suffix`` ends every note. Shared by the analysis of our cube and the replay of a
+    reference table (rsmooth/paper_claims.py)."""
+    kinds = ["C1", "C2"] + ["C3"] * len(plan.contrasts) + [GAP] * len(plan.c3)
+    rows = []
+    for k, claim in enumerate(kinds):
+        j, near, lo = (plan.contrasts[k - 2] if claim == "C3" else
+                       (*plan.c3[k - plan.first_gap], None) if claim == GAP else (None, None, None))
+        low, high = est[k] - q * se[k], est[k] + q * se[k]
+        ok = np.isfinite(est[k]) and np.isfinite(se[k])
+        degenerate = ok and se[k] == 0  # a resampling that never moves it: no interval, not certainty
+        verdict = _verdict(low, high, n_seeds == 1) if ok and not degenerate else UNDECIDED
+        method, note = describe(claim, k, j, near, lo)
+        if claim == GAP and verdict.startswith(SUPPORTED) and star_alphas[j] >= plan.alphas[near]:
+            verdict, note = UNDECIDED, note + "; the gap is > 0 but alpha* is not below beta"
+        if degenerate:
+            note += "; no resample moved the statistic, so it has no interval (undecided)"
+        rows.append({"claim": claim, "beta": np.nan if j is None else float(plan.betas[j]),
+                     "statistic": STATISTICS[claim], "estimate": est[k], "low": low, "high": high,
+                     "level": level, "n_seeds": n_seeds, "n_images": n_images, "method": method,
+                     "verdict": verdict, "note": note + suffix})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
 @dataclass
 class Analysis:
     """What :func:`analyze` computes: ``claims`` (columns :data:`COLUMNS`), ``alpha_star`` (one
@@ -251,50 +280,29 @@ def analyze(errors: pd.DataFrame, window: int = 15, order: int = 3, level: float
     mean_stars = alphas[[plan.stars(mean_full[None, :, j])[0] for j in range(len(betas))]]
     n_images = min(len(idx) for _, idx in cubes.values())
     each = "" if s == 1 else f" per seed {list(cubes)}"
-    rows = []
-    kinds = ["C1", "C2"] + ["C3"] * len(plan.contrasts) + [GAP] * len(plan.c3)
-    for k, claim in enumerate(kinds):
-        low, high = est[k] - q * se[k], est[k] + q * se[k]
-        ok = np.isfinite(est[k]) and np.isfinite(se[k])
-        degenerate = ok and se[k] == 0  # a bootstrap that never moves it: no interval, not certainty
-        verdict = _verdict(low, high, s == 1) if ok and not degenerate else UNDECIDED
-        beta = np.nan
+    def describe(claim, k, j, near, lo):
         if claim == "C1":
-            method = "least-squares slope; " + how
-            note = ("needs alpha = 0 on the grid and >= 2 betas" if not ok else
-                    "risk(alpha=0, beta)" + (" (mean over seeds)" if s > 1 else "") + ": "
-                    + _pairs(betas, mean_full[plan.zero[0]]))
-        elif claim == "C2":
-            method = f"least-squares slope, alpha* per seed by {plan.curve} curve; " + how
-            note = ("needs >= 2 betas" if not ok else "alpha*(beta) on all images"
-                    + (" (of the mean curve over seeds)" if s > 1 else "") + ": " + _pairs(betas, mean_stars))
-        elif claim == "C3":
-            j, near, lo = plan.contrasts[k - 2]
-            beta = float(betas[j])
-            method = f"contrast fixed before the run (delta = {delta:g}), paired over images; " + how
-            note = (f"alpha = beta - delta = {beta - delta:g} is not on the alpha grid: no contrast" if lo is None
-                    else f"risk(alpha={alphas[near]:g}) - risk(alpha={alphas[lo]:g}); > 0: alpha = beta is "
-                    f"beaten by alpha = beta - {delta:g}" + (f"; per seed: {_pairs(list(cubes), point[:, k])}"
-                                                          if s > 1 else ""))
-        else:
-            j, near = plan.c3[k - plan.first_gap]
-            beta = float(betas[j])
-            where = "even/odd index" + (", alpha* from the other seeds" if s > 1 else "")
-            method = f"cross-fit ({where}), alpha* by {plan.curve} curve; " + how
-            note = (f"secondary to the contrast; alpha* on all images: {mean_stars[j]:g}"
-                    + (" (mean curve over seeds), " + ", ".join(f"{a:g}" for a in stars[:, j]) + each
-                       if s > 1 else ""))
-            if verdict.startswith(SUPPORTED) and mean_stars[j] >= alphas[near]:
-                verdict = UNDECIDED
-                note += "; the gap is > 0 but alpha* is not below beta"
-        if degenerate:
-            note += "; no resample moved the statistic, so it has no interval (undecided)"
-        if s == 1:
-            note += "; 1 seed: about the models trained once, not the training procedure"
-        rows.append({"claim": claim, "beta": beta, "statistic": STATISTICS[claim], "estimate": est[k],
-                     "low": low, "high": high, "level": level, "n_seeds": s, "n_images": n_images,
-                     "method": method, "verdict": verdict, "note": note})
-    claims = pd.DataFrame(rows, columns=COLUMNS)
+            return "least-squares slope; " + how, (
+                "needs alpha = 0 on the grid and >= 2 betas" if not np.isfinite(est[k]) else
+                "risk(alpha=0, beta)" + (" (mean over seeds)" if s > 1 else "") + ": "
+                + _pairs(betas, mean_full[plan.zero[0]]))
+        if claim == "C2":
+            return f"least-squares slope, alpha* per seed by {plan.curve} curve; " + how, (
+                "needs >= 2 betas" if not np.isfinite(est[k]) else "alpha*(beta) on all images"
+                + (" (of the mean curve over seeds)" if s > 1 else "") + ": " + _pairs(betas, mean_stars))
+        if claim == "C3":
+            return f"contrast fixed before the run (delta = {delta:g}), paired over images; " + how, (
+                f"alpha = beta - delta = {betas[j] - delta:g} is not on the alpha grid: no contrast" if lo is None
+                else f"risk(alpha={alphas[near]:g}) - risk(alpha={alphas[lo]:g}); > 0: alpha = beta is "
+                f"beaten by alpha = beta - {delta:g}" + (f"; per seed: {_pairs(list(cubes), point[:, k])}"
+                                                      if s > 1 else ""))
+        where = "even/odd index" + (", alpha* from the other seeds" if s > 1 else "")
+        return f"cross-fit ({where}), alpha* by {plan.curve} curve; " + how, (
+            f"secondary to the contrast; alpha* on all images: {mean_stars[j]:g}"
+            + (" (mean curve over seeds), " + ", ".join(f"{a:g}" for a in stars[:, j]) + each if s > 1 else ""))
+
+    suffix = "; 1 seed: about the models trained once, not the training procedure" if s == 1 else ""
+    claims = claim_rows(plan, est, se, q, level, s, n_images, describe, mean_stars, suffix)
 
     # Per seed and beta: alpha* with its bootstrap interval, the risks the claims read, and the
     # seed's own contrast and gap (the statistics averaged above) with within-seed intervals.

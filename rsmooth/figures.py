@@ -11,8 +11,6 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from .curves import savgol  # noqa: E402
-
 
 def risk_curves(curves: pd.DataFrame, spread: pd.DataFrame, log_y: bool = True,
                 title: str = "") -> plt.Figure:
@@ -141,23 +139,20 @@ def certified_accuracy(per_image: list[pd.DataFrame], max_radius: float | None =
     return fig
 
 
-def synthetic_curves(df: pd.DataFrame, window: int = 5, order: int = 3) -> plt.Figure:
+def synthetic_curves(df: pd.DataFrame) -> plt.Figure:
     """The paper's Figure 4: per beta a panel, per gap zeta a line of the mean
-    Delta(alpha, beta) - Delta(0, beta) over alpha, Savitzky-Golay-smoothed
-    (:func:`rsmooth.curves.savgol`, the window never shrunk) and re-based to 0 at alpha = 0;
-    dashed where the unsmoothed mean goes below 0 (noise augmentation helped)."""
-    mean = df.groupby(["beta", "zeta", "alpha"], as_index=False)["delta_rel"].mean()
+    Delta(alpha, beta) - Delta(0, beta) over alpha, Savitzky-Golay-smoothed and re-based to 0
+    at alpha = 0 (column ``smoothed_delta_rel`` of the figure4 set's table); dashed where the
+    unsmoothed mean goes below 0 (noise augmentation helped)."""
+    mean = df.groupby(["beta", "zeta", "alpha"], as_index=False)[["mean_delta_rel", "smoothed_delta_rel"]].first()
     betas = sorted(mean["beta"].unique())
     fig, axes = plt.subplots(1, len(betas), figsize=(4.2 * len(betas), 3.6), squeeze=False)
     colors = sns.color_palette("tab10")
     for ax, beta in zip(axes[0], betas):
         for k, (zeta, g) in enumerate(mean[mean["beta"] == beta].groupby("zeta")):
             g = g.sort_values("alpha")
-            y = g["delta_rel"].to_numpy()
-            sm = savgol(y, window, order)
-            sm = sm - sm[0]
-            helped = bool((y < 0).any())
-            ax.plot(g["alpha"], sm, "--" if helped else "-", color=colors[k % 10],
+            helped = bool((g["mean_delta_rel"] < 0).any())
+            ax.plot(g["alpha"], g["smoothed_delta_rel"], "--" if helped else "-", color=colors[k % 10],
                     label=f"zeta = {zeta:g}" + (" (helps)" if helped else ""))
         ax.axhline(0, color="grey", lw=0.8)
         ax.set_title(f"beta = {beta:g}")

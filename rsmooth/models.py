@@ -224,33 +224,6 @@ def with_normalize(net: nn.Module, in_channels: int, mean=None, std=None) -> nn.
     return nn.Sequential(Normalize(mean, std), net)
 
 
-def flops_per_image(model: nn.Module, shape) -> int:
-    """Floating-point operations of one forward pass of one image of ``shape`` [C, H, W]: two
-    per multiply-add of every convolution and linear layer (normalisation, activations and
-    pooling not counted), the convention of the benchmarks' "% of matmul peak"."""
-    total = 0
-
-    def count(m, inputs, out):
-        nonlocal total
-        if isinstance(m, nn.Conv2d):
-            k = m.kernel_size[0] * m.kernel_size[1] * m.in_channels // m.groups
-            total += 2 * out[0].numel() * k
-        elif isinstance(m, nn.Linear):
-            total += 2 * m.in_features * m.out_features
-
-    hooks = [m.register_forward_hook(count) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-    was_training = model.training
-    try:
-        with torch.no_grad():
-            model.eval()(torch.zeros(1, *shape, dtype=next(model.parameters()).dtype,
-                                     device=next(model.parameters()).device))
-    finally:
-        for h in hooks:
-            h.remove()
-        model.train(was_training)
-    return total
-
-
 def save_state(model: nn.Module, path) -> None:
     """Write ``model``'s state dict (on the CPU) to ``path`` atomically. The same weights give the
     same bytes: torch names the archive's records after the file it writes, so it writes through

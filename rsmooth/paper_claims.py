@@ -21,7 +21,7 @@ def replay_claims(ref: pd.DataFrame, n: int, window: int = 15, order: int = 3, l
     gap measured on the same images that chose alpha* (no cross-fitting: it leans upward)."""
     from scipy.stats import norm
 
-    from .claims import COLUMNS as CLAIM_COLUMNS, GAP, STATISTICS, SUPPORTED, UNDECIDED, _Plan, _verdict
+    from .claims import _Plan, claim_rows
 
     wide = ref.pivot(index="alpha", columns="beta", values="errors").sort_index()
     alphas, betas, e = wide.index.to_numpy(float), wide.columns.to_numpy(float), wide.to_numpy(float)
@@ -33,36 +33,23 @@ def replay_claims(ref: pd.DataFrame, n: int, window: int = 15, order: int = 3, l
     point, stars = statistics(e[None] / n)
     rng = np.random.default_rng(rng_seed)
     se = statistics(rng.binomial(n, e / n, size=(n_boot,) + e.shape) / n)[0].std(axis=0, ddof=1)
-    q = norm.ppf(0.5 + level / 2)
     how = f"normal, SE from {n_boot} resamples of each cell's errors ~ Binomial({n}, errors/{n}), cells independent"
-    common = ("; counts only: no paired interval (needs per-image errors, which were not released); "
-              "1 model per alpha: about the authors' models, not the training procedure")
-    kinds = ["C1", "C2"] + ["C3"] * len(plan.contrasts) + [GAP] * len(plan.c3)
-    rows = []
-    for k, claim in enumerate(kinds):
-        est, low, high = point[0, k], point[0, k] - q * se[k], point[0, k] + q * se[k]
-        ok = np.isfinite(est) and np.isfinite(se[k]) and se[k] > 0
-        verdict, beta = _verdict(low, high, True) if ok else UNDECIDED, np.nan
+    star_alphas = alphas[stars[0]]
+
+    def describe(claim, k, j, near, lo):
         if claim == "C1":
-            method, note = "least-squares slope; " + how, "risk(alpha=0, beta): " + ", ".join(
-                f"{b:g}: {v:.4g}" for b, v in zip(betas, e[plan.zero[0]] / n)) if len(plan.zero) else "needs alpha = 0"
-        elif claim == "C2":
-            method = f"least-squares slope, alpha* by {plan.curve} curve; " + how
-            note = "alpha*(beta): " + ", ".join(f"{b:g}: {alphas[i]:g}" for b, i in zip(betas, stars[0]))
-        elif claim == "C3":
-            j, near, lo = plan.contrasts[k - 2]
-            beta = float(betas[j])
-            method = f"contrast fixed before the run (delta = {delta:g}); " + how
-            note = (f"alpha = beta - delta = {beta - delta:g} is not on the alpha grid: no contrast" if lo is None
-                    else f"risk(alpha={alphas[near]:g}) - risk(alpha={alphas[lo]:g})")
-        else:
-            j, near = plan.c3[k - plan.first_gap]
-            beta, a_star = float(betas[j]), alphas[stars[0, j]]
-            method = f"alpha* by {plan.curve} curve, gap on the same images (no cross-fitting); " + how
-            note = f"alpha* {a_star:g}"
-            if verdict.startswith(SUPPORTED) and a_star >= alphas[near]:
-                verdict, note = UNDECIDED, note + "; the gap is > 0 but alpha* is not below beta"
-        rows.append({"claim": claim, "beta": beta, "statistic": STATISTICS[claim], "estimate": est, "low": low,
-                     "high": high, "level": level, "n_seeds": 1, "n_images": n, "method": method,
-                     "verdict": verdict, "note": note + common})
-    return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
+            return "least-squares slope; " + how, ("risk(alpha=0, beta): " + ", ".join(
+                f"{b:g}: {v:.4g}" for b, v in zip(betas, e[plan.zero[0]] / n)) if len(plan.zero) else "needs alpha = 0")
+        if claim == "C2":
+            return f"least-squares slope, alpha* by {plan.curve} curve; " + how, "alpha*(beta): " + ", ".join(
+                f"{b:g}: {a:g}" for b, a in zip(betas, star_alphas))
+        if claim == "C3":
+            return f"contrast fixed before the run (delta = {delta:g}); " + how, (
+                f"alpha = beta - delta = {betas[j] - delta:g} is not on the alpha grid: no contrast" if lo is None
+                else f"risk(alpha={alphas[near]:g}) - risk(alpha={alphas[lo]:g})")
+        return (f"alpha* by {plan.curve} curve, gap on the same images (no cross-fitting); " + how,
+                f"alpha* {star_alphas[j]:g}")
+
+    return claim_rows(plan, point[0], se, norm.ppf(0.5 + level / 2), level, 1, n, describe, star_alphas,
+                      "; counts only: no paired interval (needs per-image errors, which were not released); "
+                      "1 model per alpha: about the authors' models, not the training procedure")

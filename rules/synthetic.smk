@@ -57,10 +57,18 @@ rule synthetic_aggregate:
         set="figure4|heatmap",
     conda:
         "../envs/pipeline.yaml"
+    params:
+        args=lambda wc: (
+            "--window {savgol_window} --order {savgol_order}".format(
+                **config["synthetic"]["figure4"]
+            )
+            if wc.set == "figure4"
+            else ""
+        ),
     shell:
         script(
             "synthetic",
-            "aggregate --curves {input:q} --out {output.curves:q}"
+            "aggregate --curves {input:q} {params.args} --out {output.curves:q}"
             " --helps {output.helps:q} > {log:q} 2>&1",
         )
 
@@ -83,18 +91,11 @@ rule synthetic_figure:
     conda:
         "../envs/pipeline.yaml"
     params:
-        args=lambda wc: (
-            "--window {savgol_window} --order {savgol_order}".format(
-                **config["synthetic"]["figure4"]
-            )
-            if wc.set == "figure4"
-            else ""
-        ),
         stem=lambda wc, output: output.png[: -len(".png")],
     shell:
         script(
             "synthetic",
-            "{wildcards.set} --curves {input:q} {params.args}"
+            "{wildcards.set} --curves {input:q}"
             " --out {params.stem:q} > {log:q} 2>&1",
         )
 

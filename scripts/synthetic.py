@@ -4,7 +4,8 @@ curves, aggregate them, and draw Figures 3 and 4 and the regime heatmaps.
 
   sample     draw every image of a set in one job (the draw order couples them): an .npz
   curves     Delta(alpha, beta) and Delta(alpha, beta) - Delta(0, beta) for one beta: a CSV
-  aggregate  one tidy CSV from the per-beta CSVs, and the table of where noise helps
+  aggregate  one tidy CSV from the per-beta CSVs (Figure 4's set: with the smoothed mean curve),
+             and the table of where noise helps
   figure4    the paper's Figure 4 from the tidy CSV
   figure3    the paper's Figure 3: example distributions for a few gaps
   heatmap    mean Delta(alpha, beta) - Delta(0, beta) over alpha x beta, one panel per gap
@@ -79,6 +80,14 @@ def aggregate(a):
 
     df = pd.concat([pd.read_csv(f) for f in a.curves]).sort_values(["beta", "zeta", "sample", "alpha"])
     df["mean_delta_rel"] = df.groupby(["beta", "zeta", "alpha"])["delta_rel"].transform("mean")
+    if a.window:  # Figure 4's line: the mean curve smoothed (the one curve policy) and re-based
+        from rsmooth.curves import savgol
+
+        mean = df.groupby(["beta", "zeta", "alpha"], as_index=False)["mean_delta_rel"].first()
+        for _, g in mean.groupby(["beta", "zeta"]):
+            sm = savgol(g["mean_delta_rel"].to_numpy(), a.window, a.order)
+            mean.loc[g.index, "smoothed_delta_rel"] = sm - sm[0]
+        df = df.merge(mean.drop(columns="mean_delta_rel"), on=["beta", "zeta", "alpha"], how="left")
     io.write_csv(df, a.out)
     if a.helps:
         mean = df[df["alpha"] > 0].groupby(["zeta", "beta", "alpha"], as_index=False)["delta_rel"].mean()
@@ -98,7 +107,7 @@ def draw(a):
     from rsmooth.synthetic import sample_disks
 
     if a.command == "figure4":
-        fig = figures.synthetic_curves(pd.read_csv(a.curves), a.window, a.order)
+        fig = figures.synthetic_curves(pd.read_csv(a.curves))
     elif a.command == "heatmap":
         fig = figures.synthetic_heatmaps(pd.read_csv(a.curves))
     else:
@@ -128,12 +137,14 @@ def main() -> None:
     g = sub.add_parser("aggregate", help="one tidy CSV (+ where noise helps)")
     g.add_argument("--curves", required=True, nargs="+", type=cli.existing_file)
     g.add_argument("--helps", type=Path, help="also write the per-gap table of helped cells")
+    g.add_argument("--window", type=cli.positive_int, help="Savitzky-Golay window of the smoothed "
+                   "mean curve (column smoothed_delta_rel, Figure 4); none: no such column")
+    g.add_argument("--order", type=cli.nonneg_int, default=None, help="Savitzky-Golay order")
     g.add_argument("--out", required=True, type=Path)
     g.set_defaults(fn=aggregate)
     f4 = sub.add_parser("figure4", help="the paper's Figure 4")
-    f4.add_argument("--curves", required=True, type=cli.existing_file)
-    f4.add_argument("--window", type=cli.positive_int, required=True, help="Savitzky-Golay window")
-    f4.add_argument("--order", type=cli.nonneg_int, required=True, help="Savitzky-Golay order")
+    f4.add_argument("--curves", required=True, type=cli.existing_file,
+                    help="the figure4 set's tidy CSV (with smoothed_delta_rel)")
     f4.add_argument("--out", required=True)
     f4.set_defaults(fn=draw)
     hm = sub.add_parser("heatmap", help="regime heatmaps")

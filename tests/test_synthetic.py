@@ -4,6 +4,7 @@ import pytest
 
 from pipeline import snakemake
 from rsmooth import synthetic
+from rsmooth.curves import savgol
 
 
 def notebook_paint(side, r, centres, wrap):
@@ -85,8 +86,13 @@ def test_tiny_synthetic_config_runs_end_to_end(tmp_path):
     snakemake(tmp_path, config=cfg)
     res = tmp_path / "results" / "synthetic"
     df = pd.read_csv(res / "figure4.csv")
-    assert list(df.columns) == ["beta", "zeta", "sample", "alpha", "delta", "delta_rel", "mean_delta_rel"]
+    assert list(df.columns) == ["beta", "zeta", "sample", "alpha", "delta", "delta_rel", "mean_delta_rel",
+                                "smoothed_delta_rel"]
     assert len(df) == 2 * 2 * 2 * 7
+    # Figure 4's line is in the table: the one Savitzky-Golay policy (window 5, order 3), re-based
+    line = df[(df["beta"] == 5) & (df["zeta"] == 2) & (df["sample"] == 0)].sort_values("alpha")
+    want = savgol(line["mean_delta_rel"].to_numpy(), 5, 3)
+    np.testing.assert_allclose(line["smoothed_delta_rel"], want - want[0], atol=1e-12)
     assert (df.loc[df["alpha"] == 0, "delta_rel"] == 0).all()
     assert df["delta"].between(0, 1).all()
     helps = pd.read_csv(res / "heatmap_helps.csv")
