@@ -1,62 +1,30 @@
 """The one analysis of the error cube: alpha*(beta) with its interval, the fitted risk curves,
-and the paper's three claims, each with an interval and a verdict.
+and the paper's three claims, each with an interval and a verdict (the method in full, with
+its reasons and simulations: docs/statistics.md).
 
 C1  the risk of h_0 (trained without noise) increases with the smoothing noise beta;
 C2  the best training noise alpha*(beta) = argmin_alpha Delta(alpha, beta) increases with beta;
 C3  at beta > 0 training at alpha = beta is beaten by a smaller alpha.
 
-Input: per-image errors, columns ``alpha, beta, seed, index, error`` (error = 1 - correct): the
-cube E[seed, alpha, beta, image]. Within a seed image i sees the same noise draws for every alpha
-and beta, so errors are paired across (alpha, beta): every resampling below draws images, never
-single (alpha, beta) cells, and keeps those pairs. Seeds are independent replicates of
-everything random (training of h_0 and every h_alpha, noise draws). Every output that reports
+Input: per-image errors, columns ``alpha, beta, seed, index, error``: the cube
+E[seed, alpha, beta, image]. Within a seed, image i sees the same noise draws for every alpha
+and beta, so every resampling draws images, never single cells. Every output that reports
 alpha*, a contrast or a gap (claims.csv, alpha_star.csv, the figures) reads it from here.
 
-Statistics (``statistic`` column):
+Statistics, per seed: C1 and C2 least-squares slopes over beta (of the risk of alpha = 0, of
+alpha* chosen by :func:`rsmooth.curves.best_indices`); C3, primary and fixed before the run,
+the contrast risk(alpha = beta) - risk(alpha = beta - delta), which chooses nothing; C3 gap,
+secondary, risk(alpha = beta) - risk(alpha*) cross-fitted (alpha* chosen on the other half of
+the images and, with >= 2 seeds, on the other seeds), a valid lower bound for the oracle gap.
 
-* C1: least-squares slope over beta of the risk of alpha = 0, per seed.
-* C2: least-squares slope over beta of alpha*(beta), alpha* chosen on all images of a seed by
-  :func:`rsmooth.curves.best_indices` (Savitzky-Golay where the grid allows, else the
-  least-squares valley: see rsmooth/curves.py), per seed.
-* C3, the primary statistic, fixed before the run: the contrast
-  risk(alpha = beta) - risk(alpha = beta - delta), ``delta`` from the config, one row per
-  beta > 0 with alpha = beta on the grid (no estimate, and a note, where beta - delta is not).
-  Nothing is chosen from the data, so nothing flatters it; > 0 means alpha = beta is beaten by
-  the smaller alpha, which is the claim. One delta per beta: no multiplicity correction.
-* C3 gap, secondary: the cross-fitted gap risk(alpha=beta) - risk(alpha*), one row per beta > 0
-  on the alpha grid. Images are split by index parity; alpha* is chosen on the even half and
-  the gap measured on the odd half, then the other way round, and the two gaps averaged. With
-  >= 2 seeds, the alpha* used for seed s is chosen on the mean curve of the *other* seeds
-  (leave one seed out): each trained h_alpha has its own luck, and choosing alpha* on the models
-  that then measure the gap rewards that luck (flat mean curve, model-to-model s.d. 0.01, 3
-  seeds, 2,000 images: per-seed cross-fitting averaged +0.0136, leave-one-seed-out +0.0003).
-  Given the choice, the gap is unbiased for the true gap of the chosen alpha, which is at most
-  the oracle gap Delta(beta, beta) - min_alpha Delta(alpha, beta): it leans toward 0 and ``low``
-  is a valid lower bound for the oracle gap. It spends power on the choice; the contrast does not.
-
-Intervals (``low``, ``high`` at ``level``), with S seeds:
-
-* S = 1: estimate +- z * SE, SE the standard deviation of the statistic over ``n_boot``
-  bootstrap resamples of the images (drawn within each half, so halves keep their sizes;
-  every alpha* re-chosen inside each resample). The target is the statistic's expectation for
-  the one trained model of each alpha, so a verdict other than undecided carries the suffix
-  " (conditional on models)".
-* S >= 2: mean of the per-seed statistics +- t(S-1) * SE, SE^2 = max(B / S + I, W / S), B the
-  between-seed variance, W the mean within-seed bootstrap variance. Where every seed is
-  certified on the same images (the pipeline's case), part of their sampling noise is common
-  to all seeds: it does not average out over seeds and B does not see it. I estimates that
-  part from C, the variance of the mean over seeds of the statistic over the same bootstrap
-  resamples of the images for every seed: with W = I + J and C = I + J / S (J the part that
-  differs between seeds, already in B), I = max(0, (S C - W) / (S - 1)); I = 0 where the seeds'
-  images differ. The floor W / S keeps seeds that agree exactly from a zero-width interval.
-* alpha* per seed (alpha_star.csv): the ``level`` percentile interval of alpha* over the same
-  bootstrap resamples (conditional on the seed's models); over seeds (alpha_star_seeds.csv): a
-  Student-t interval of the mean alpha* (S >= 2).
-
-Verdicts: "supported" when low > 0, "contradicted" when high < 0, else "undecided" (also when
-the statistic cannot be computed; ``note`` says why), with the suffix above for one seed. For the
-gap, an interval above 0 while alpha* (with several seeds, of the mean curve) is not below beta
-gives "undecided": alpha = beta is then beaten by a larger alpha. Each row stands alone.
+Intervals at ``level``: one seed, estimate +- z SE, SE from ``n_boot`` bootstrap resamples of
+the images (conditional on the seed's models: verdicts then end in " (conditional on
+models)"); S >= 2 seeds, the mean +- t(S-1) SE, SE^2 = max(B / S + I, W / S) with B the
+between-seed variance, W the mean within-seed bootstrap variance and I the images' sampling
+noise common to the seeds (they are certified on the same images): with C the variance of the
+seed mean over the same resamples for every seed, I = max(0, (S C - W) / (S - 1)).
+Verdicts: "supported" when low > 0, "contradicted" when high < 0, else "undecided" (a gap > 0
+while alpha* is not below beta is undecided too).
 """
 from __future__ import annotations
 
@@ -192,7 +160,7 @@ def claim_rows(plan: _Plan, est, se, q: float, level: float, n_seeds: int, n_ima
     ``star_alphas[beta]``, the alpha* behind it, is not below beta), with
     ``describe(claim, k, beta index, alpha = beta index, contrast alpha index)`` -> (method,
     note); ``suffix`` ends every note. Shared by the analysis of our cube and the replay of a
-    reference table (rsmooth/paper_claims.py)."""
+    reference table (rsmooth.reference.replay_claims)."""
     kinds = ["C1", "C2"] + ["C3"] * len(plan.contrasts) + [GAP] * len(plan.c3)
     rows = []
     for k, claim in enumerate(kinds):
@@ -342,10 +310,3 @@ def analyze(errors: pd.DataFrame, window: int = 15, order: int = 3, level: float
     spread["contrast_mean"] = star.groupby("beta")["contrast"].mean().to_numpy()
     spread["gap_mean"] = star.groupby("beta")["gap"].mean().to_numpy()
     return Analysis(claims, star, spread, pd.DataFrame(curves))
-
-
-def decide_claims(errors: pd.DataFrame, window: int = 15, order: int = 3, level: float = 0.95,
-                  n_boot: int = 2000, rng_seed: int = 0, delta: float | None = None) -> pd.DataFrame:
-    """The claims table of :func:`analyze`: rows C1, C2, one C3 contrast row per beta with both
-    alphas on the grid, one C3 gap row per beta > 0 on the grid."""
-    return analyze(errors, window, order, level, n_boot, rng_seed, delta).claims

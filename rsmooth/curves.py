@@ -7,7 +7,7 @@ without warning, and with fewer points than the window the shrunken window is a 
 through the whole curve, which can dip below 0 or below every measured risk and so put alpha*
 in a valley that no measurement shows.
 
-What :func:`fit_curve` does instead (its ``method``):
+What :func:`fit_curves` does instead (its ``method``), for one curve or many:
 
 * ``"savgol"``: the paper's filter, only where the grid supports it: alphas evenly spaced
   (:func:`uniform_grid`, relative tolerance 1e-9 of the span), at least ``window`` of them,
@@ -24,7 +24,8 @@ What :func:`fit_curve` does instead (its ``method``):
 
 Guarantees, whatever the method, for measured risks in [0, 1]: every fitted value lies in
 ``[max(0, min risk), 1]`` (never below 0 nor below the smallest measured risk, so the fitted
-minimum is one the data show); alpha* (:func:`best_alpha`) is a grid alpha, the smallest one
+minimum is one the data show); alpha* (:func:`best_indices`, the one alpha* rule of the pipeline)
+is a grid alpha, the smallest one
 among fitted values tied within 1e-12.
 """
 from __future__ import annotations
@@ -132,8 +133,10 @@ def savgol(y, window: int, order: int) -> np.ndarray:
 
 
 def fit_curves(alphas, risks, window: int = 15, order: int = 3) -> tuple[np.ndarray, str]:
-    """:func:`fit_curve` for many curves at once: ``risks`` has shape (..., len(alphas)).
-    Savitzky-Golay runs vectorised; the unimodal fit runs curve by curve."""
+    """The fitted risk at each alpha (same order as given) of every curve, ``risks`` of shape
+    (..., len(alphas)), and the method used: "savgol", "unimodal" or "raw" (see the module
+    docstring). Fitted values are never below 0 or the smallest measured risk of their curve,
+    and never above 1. Savitzky-Golay runs vectorised; the unimodal fit curve by curve."""
     a, r = _check(alphas, risks)
     perm = np.argsort(a, kind="stable")
     method = _method(a, window, order)
@@ -152,16 +155,6 @@ def fit_curves(alphas, risks, window: int = 15, order: int = 3) -> tuple[np.ndar
     return out, method
 
 
-def fit_curve(alphas, risks, window: int = 15, order: int = 3) -> tuple[np.ndarray, str]:
-    """The fitted risk at each alpha (same order as given) and the method used: "savgol",
-    "unimodal" or "raw" (see the module docstring). Fitted values are never below 0 or the
-    smallest measured risk, and never above 1."""
-    a, r = _check(alphas, risks)
-    if r.ndim != 1:
-        raise ValueError("fit_curve takes one curve; use fit_curves for several")
-    return fit_curves(a, r, window, order)
-
-
 def best_indices(alphas, risks, window: int = 15, order: int = 3) -> tuple[np.ndarray, str]:
     """For risks of shape (..., len(alphas)): the index into ``alphas`` of alpha* for each
     curve (argmin of the fit; ties within 1e-12 go to the smallest alpha), and the method."""
@@ -173,14 +166,3 @@ def _argmin(a: np.ndarray, fit: np.ndarray) -> np.ndarray:
     perm = np.argsort(a, kind="stable")
     fs = fit[..., perm]
     return perm[np.argmax(fs <= fs.min(axis=-1, keepdims=True) + TIE, axis=-1)]
-
-
-def best_alpha(alphas, risks, window: int = 15, order: int = 3) -> tuple[float, float, str]:
-    """alpha* = the grid alpha minimising the fitted curve (ties: the smallest alpha), the
-    fitted risk there, and the method used."""
-    a, r = _check(alphas, risks)
-    if r.ndim != 1:
-        raise ValueError("best_alpha takes one curve; use best_indices for several")
-    fit, method = fit_curves(a, r, window, order)
-    k = _argmin(a, fit)
-    return float(a[k]), float(fit[k]), method

@@ -10,7 +10,7 @@ TABLE has the columns alpha, beta, errors, risk, its risks errors over one test-
 (derived and checked). The comparison matches each cell of ours to the nearest reference alpha
 and beta closer than the tolerance; the paper's alpha* is its Savitzky-Golay (15, 3) argmin over
 the positions of its grid, as the authors computed it, and its raw argmin. The math is in
-rsmooth/reference.py and rsmooth/paper_claims.py; every input is checked before anything is written.
+rsmooth/reference.py; every input is checked before anything is written.
 """
 import argparse
 import sys
@@ -77,10 +77,10 @@ def main() -> None:
     if not a.replay and None in (a.risk, a.alpha_star, a.out):
         p.error("--reference needs --risk, --alpha-star and --out")
 
-    from rsmooth import analysis, io, paper_claims, reference
+    from rsmooth import analysis, io, reference
 
     ref, n = reference.load_reference(table)
-    claims = paper_claims.replay_claims(ref, n, a.savgol_window, a.savgol_order, a.level, a.n_boot, a.rng_seed,
+    claims = reference.replay_claims(ref, n, a.savgol_window, a.savgol_order, a.level, a.n_boot, a.rng_seed,
                                         a.contrast_delta)
     if a.replay:
         if a.claims:

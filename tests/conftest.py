@@ -10,6 +10,17 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("RSMOOTH_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
+def best_alpha(alphas, risks, window: int = 15, order: int = 3):
+    """alpha* of one curve by the pipeline's rule (rsmooth.curves.best_indices), its fitted
+    risk and the method."""
+    import numpy as np
+
+    from rsmooth import curves
+
+    k, method = curves.best_indices(alphas, risks, window, order)
+    return float(np.asarray(alphas, float)[k]), float(curves.fit_curves(alphas, risks, window, order)[0][k]), method
+
+
 def shared_data_or_skip(*parts: str) -> Path:
     p = SHARED_DATA.joinpath(*parts)
     if not p.exists():

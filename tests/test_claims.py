@@ -47,12 +47,17 @@ def valley(opt, base=0.01, rise=0.4, curve=0.5):
 PLANTED = valley([0.0, 0.25, 0.3])  # alpha* = 0, 0.25, 0.25: a gap of 0.019 at beta = 0.5 only
 
 
+def decide(errors, *args, **kwargs):
+    """The claims table of :func:`rsmooth.claims.analyze`."""
+    return claims.analyze(errors, *args, **kwargs).claims
+
+
 def by_claim(table):
     return {(r.claim, None if np.isnan(r.beta) else r.beta): r for r in table.itertuples()}
 
 
 def test_one_seed_planted_claims_are_supported_conditional_on_the_models():
-    t = claims.decide_claims(frame(trained(PLANTED, 1, 4000, np.random.default_rng(0))), n_boot=300)
+    t = decide(frame(trained(PLANTED, 1, 4000, np.random.default_rng(0))), n_boot=300)
     assert list(t.columns) == claims.COLUMNS
     assert set(t["verdict"]) <= set(claims.VERDICTS)
     r = by_claim(t)
@@ -68,7 +73,7 @@ def test_one_seed_planted_claims_are_supported_conditional_on_the_models():
 
 
 def test_planted_gap_with_three_seeds_and_model_effects_is_supported():
-    t = claims.decide_claims(frame(trained(PLANTED, 3, 4000, np.random.default_rng(1))), n_boot=100)
+    t = decide(frame(trained(PLANTED, 3, 4000, np.random.default_rng(1))), n_boot=100)
     r = by_claim(t)
     assert r[(GAP, 0.5)].verdict == "supported"  # several seeds: no "conditional"
     assert 0 < r[(GAP, 0.5)].low < 0.019 < r[(GAP, 0.5)].high
@@ -86,7 +91,7 @@ def test_no_gap_is_undecided_at_least_at_the_stated_rate(n_seeds, n_boot):
     (3 seeds); over 300 other runs of a 1-seed flat curve the interval covered 0 in 99%."""
     rng = np.random.default_rng(2)
     flat = np.full((len(ALPHAS), 1), 0.05)
-    verdicts = [claims.decide_claims(frame(trained(flat, n_seeds, 400, rng, 0.005), betas=np.array([0.5])),
+    verdicts = [decide(frame(trained(flat, n_seeds, 400, rng, 0.005), betas=np.array([0.5])),
                                      n_boot=n_boot, rng_seed=k).query(f"claim == '{GAP}'")["verdict"].iloc[0]
                 for k in range(100)]
     assert np.mean([v == "undecided" for v in verdicts]) >= 0.93
@@ -95,13 +100,13 @@ def test_no_gap_is_undecided_at_least_at_the_stated_rate(n_seeds, n_boot):
 @pytest.mark.parametrize("rise, expected", [(0.4, "supported"), (0.0, "undecided"), (-0.08, "contradicted")])
 def test_c1_follows_the_planted_trend_of_h0(rise, expected):
     p = valley([0.0, 0.0, 0.0], base=0.05, rise=rise)  # risk(0, beta) = 0.05 + rise * beta
-    t = claims.decide_claims(frame(trained(p, 3, 2000, np.random.default_rng(3), model_sd=0.001)), n_boot=50)
+    t = decide(frame(trained(p, 3, 2000, np.random.default_rng(3), model_sd=0.001)), n_boot=50)
     assert by_claim(t)[("C1", None)].verdict == expected
 
 
 @pytest.mark.parametrize("opt, expected", [([0.0, 0.25, 0.5], "supported"), ([0.25, 0.25, 0.25], "undecided")])
 def test_c2_follows_the_planted_alpha_star(opt, expected):
-    t = claims.decide_claims(frame(trained(valley(opt), 3, 2000, np.random.default_rng(4))), n_boot=50)
+    t = decide(frame(trained(valley(opt), 3, 2000, np.random.default_rng(4))), n_boot=50)
     c2 = by_claim(t)[("C2", None)]
     assert c2.verdict == expected
     assert c2.estimate == pytest.approx(1.0 if expected == "supported" else 0.0, abs=0.1)
@@ -122,7 +127,7 @@ def test_selection_honest_interval_covers_the_gap_at_the_stated_rate():
     halves = np.array([(e[..., ::2].mean(-1), e[..., 1::2].mean(-1)) for e in trained(p, 10000, 400, rng, 0)])
     theta = plan.gaps(halves[:, 0], halves[:, 1], halves[:, 0], halves[:, 1]).mean()
     assert 0.003 < theta < oracle
-    rows = pd.concat([claims.decide_claims(frame([draw(p, 400, rng)], betas=betas), n_boot=200, rng_seed=k)
+    rows = pd.concat([decide(frame([draw(p, 400, rng)], betas=betas), n_boot=200, rng_seed=k)
                       .query(f"claim == '{GAP}'") for k in range(200)])
     covers = ((rows["low"] <= theta) & (theta <= rows["high"])).mean()
     assert covers >= 0.9, covers
@@ -160,9 +165,9 @@ def test_naive_same_images_gap_is_biased_upward_and_cross_fitting_is_not():
 
 def test_same_rng_seed_same_table_and_bad_tables_refused():
     errors = frame(trained(PLANTED, 1, 200, np.random.default_rng(7)))
-    one = claims.decide_claims(errors, n_boot=50, rng_seed=3)
-    pd.testing.assert_frame_equal(one, claims.decide_claims(errors, n_boot=50, rng_seed=3))
-    assert not one.equals(claims.decide_claims(errors, n_boot=50, rng_seed=4))
+    one = decide(errors, n_boot=50, rng_seed=3)
+    pd.testing.assert_frame_equal(one, decide(errors, n_boot=50, rng_seed=3))
+    assert not one.equals(decide(errors, n_boot=50, rng_seed=4))
     bad = {
         "an (alpha, beta) missing": errors[~((errors.alpha == 0.5) & (errors.beta == 0.25))],
         "other images": errors[~((errors.alpha == 0.5) & (errors["index"] == 7))],
@@ -172,12 +177,12 @@ def test_same_rng_seed_same_table_and_bad_tables_refused():
     }
     for why, table in bad.items():
         with pytest.raises(ValueError):
-            claims.decide_claims(table, n_boot=10)
+            decide(table, n_boot=10)
             pytest.fail(why)
 
 
 def test_figure_draws_only_the_table():
-    t = claims.decide_claims(frame(trained(PLANTED, 1, 400, np.random.default_rng(8))), n_boot=50, delta=0.25)
+    t = decide(frame(trained(PLANTED, 1, 400, np.random.default_rng(8))), n_boot=50, delta=0.25)
     fig = claims_figure(t, "MNIST")
     assert len(fig.axes) == 4  # one panel per statistic: C1, C2, C3 contrast, C3 gap
     for ax in fig.axes:
@@ -243,7 +248,7 @@ def test_a_statistic_no_resample_moves_is_undecided_not_a_zero_width_verdict():
     C2, and a zero-width interval must not read as certainty."""
     rows = [{"alpha": a, "beta": b, "seed": 0, "index": i, "error": int(b >= 0.5 and a == 0)}
             for a in (0, 0.25, 0.5) for b in (0, 0.25, 0.5) for i in range(40)]
-    table = claims.decide_claims(pd.DataFrame(rows), n_boot=50)
+    table = decide(pd.DataFrame(rows), n_boot=50)
     c1 = table[table["claim"] == "C1"].iloc[0]
     assert c1["low"] == c1["high"] and c1["verdict"] == "undecided"
     assert "no resample moved the statistic" in c1["note"]
@@ -252,7 +257,7 @@ def test_a_statistic_no_resample_moves_is_undecided_not_a_zero_width_verdict():
 def test_c3_only_where_alpha_equals_beta_is_on_the_grid():
     rows = [{"alpha": a, "beta": b, "seed": 0, "index": i, "error": int((i + 3 * a) % 7 == 0)}
             for a in (0, 0.5) for b in (0, 0.25, 0.5) for i in range(40)]
-    table = claims.decide_claims(pd.DataFrame(rows), n_boot=50)
+    table = decide(pd.DataFrame(rows), n_boot=50)
     assert table[table["claim"] == GAP]["beta"].tolist() == [0.5]  # not 0.25, which no alpha equals
 
 
@@ -266,7 +271,7 @@ def models(p, n_seeds, rng, model_sd, shared_sd=0.01):
 
 
 def test_a_planted_contrast_is_decided_both_ways_and_the_rows_are_named():
-    t = claims.decide_claims(frame(trained(PLANTED, 3, 4000, np.random.default_rng(12))), n_boot=100, delta=0.25)
+    t = decide(frame(trained(PLANTED, 3, 4000, np.random.default_rng(12))), n_boot=100, delta=0.25)
     r = by_claim(t)
     assert list(r) == [("C1", None), ("C2", None), ("C3", 0.25), ("C3", 0.5), (GAP, 0.25), (GAP, 0.5)]
     assert r[("C3", 0.5)].statistic == "contrast = risk(alpha=beta) - risk(alpha=beta-delta)"
@@ -282,7 +287,7 @@ def test_a_planted_contrast_is_decided_both_ways_and_the_rows_are_named():
 def test_no_contrast_is_undecided_at_least_at_the_stated_rate():
     rng = np.random.default_rng(13)
     flat = np.full((len(ALPHAS), 1), 0.05)
-    verdicts = [claims.decide_claims(frame([draw(q, 400, rng) for q in models(flat, 3, rng, 0.005)],
+    verdicts = [decide(frame([draw(q, 400, rng) for q in models(flat, 3, rng, 0.005)],
                                            betas=np.array([0.5])), n_boot=30, rng_seed=k, delta=0.25)
                 .query("claim == 'C3'")["verdict"].iloc[0] for k in range(100)]
     assert np.mean([v == "undecided" for v in verdicts]) >= 0.93
@@ -303,7 +308,7 @@ def test_the_contrast_interval_covers_at_its_stated_rate_with_correlated_models(
     for k in range(200):
         ps = models(p, n_seeds, rng, 0.003)
         target = (ps[0] if n_seeds == 1 else p)[4, 0] - (ps[0] if n_seeds == 1 else p)[2, 0]
-        t = claims.decide_claims(frame([draw(q, 400, rng) for q in ps], betas=np.array([0.5])),
+        t = decide(frame([draw(q, 400, rng) for q in ps], betas=np.array([0.5])),
                                  n_boot=50, rng_seed=k, delta=0.25)
         row = t[t["claim"] == "C3"].iloc[0]
         hits.append(row.low <= target <= row.high)
@@ -324,7 +329,7 @@ def test_the_contrast_interval_covers_when_every_seed_is_certified_on_the_same_i
     for k in range(200):
         images = rng.random(1500)
         cubes = [draw(q, 1500, rng, rho=0.95, shared=images) for q in models(p, 10, rng, 0.003, shared_sd=0.003)]
-        t = claims.decide_claims(frame(cubes, betas=np.array([0.5])), n_boot=50, rng_seed=k, delta=0.25)
+        t = decide(frame(cubes, betas=np.array([0.5])), n_boot=50, rng_seed=k, delta=0.25)
         row = t[t["claim"] == "C3"].iloc[0]
         hits.append(row.low <= target <= row.high)
     assert np.mean(hits) >= 0.92, np.mean(hits)
@@ -358,10 +363,10 @@ def test_alpha_star_interval_holds_the_planted_optimum_and_does_not_widen_with_i
 
 
 def test_a_contrast_off_the_grid_is_a_row_that_says_so():
-    t = claims.decide_claims(frame(trained(PLANTED, 1, 200, np.random.default_rng(17))), n_boot=20, delta=0.3)
+    t = decide(frame(trained(PLANTED, 1, 200, np.random.default_rng(17))), n_boot=20, delta=0.3)
     rows = t[t["claim"] == "C3"]  # 0.5 - 0.3 = 0.2 and 0.25 - 0.3 < 0 are not on the grid
     assert rows["beta"].tolist() == [0.25, 0.5] and rows["estimate"].isna().all()
     assert (rows["verdict"] == "undecided").all()
     assert "alpha = beta - delta = 0.2 is not on the alpha grid" in rows["note"].iloc[1]
     with pytest.raises(ValueError, match="delta must be > 0"):
-        claims.decide_claims(frame(trained(PLANTED, 1, 200, np.random.default_rng(17))), n_boot=20, delta=0)
+        decide(frame(trained(PLANTED, 1, 200, np.random.default_rng(17))), n_boot=20, delta=0)

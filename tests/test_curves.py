@@ -3,6 +3,7 @@ import pytest
 from scipy.optimize import lsq_linear
 from scipy.signal import savgol_filter
 
+from conftest import best_alpha
 from rsmooth import curves
 
 NINE = np.arange(9) * 0.125  # the default preset's alphas
@@ -18,22 +19,22 @@ def test_savgol_overshoots_on_nine_alphas_and_the_fit_does_not(risk, dips_below_
         curves.savgol(risk, 15, 3)  # so the window is never shrunk
     assert sg.min() < risk.min() - 0.01  # a valley no measurement shows...
     assert (sg.min() < 0) == dips_below_zero  # ...even a negative risk (-0.0245) in the first case
-    fit, method = curves.fit_curve(NINE, risk)
+    fit, method = curves.fit_curves(NINE, risk)
     assert method == "unimodal"
     assert fit.min() >= risk.min() >= 0 and fit.max() <= 1
     np.testing.assert_allclose(fit, risk)  # already valley-shaped: the fit is the data
-    star, at_star, _ = curves.best_alpha(NINE, risk)
+    star, at_star, _ = best_alpha(NINE, risk)
     assert star in NINE and at_star == risk.min()
     assert star == NINE[np.argmin(risk)]  # ties (0.004 twice) go to the smallest alpha
 
 
 def test_unimodal_fit_pools_violators_into_means_of_the_data():
     risk = np.array([0.30, 0.10, 0.12, 0.05, 0.06, 0.04, 0.07, 0.065, 0.09])
-    fit, method = curves.fit_curve(NINE, risk)
+    fit, method = curves.fit_curves(NINE, risk)
     assert method == "unimodal"
     # non-increasing pools (0.10, 0.12) and (0.05, 0.06); non-decreasing pools (0.07, 0.065)
     np.testing.assert_allclose(fit, [0.30, 0.11, 0.11, 0.055, 0.055, 0.04, 0.0675, 0.0675, 0.09])
-    assert curves.best_alpha(NINE, risk)[:2] == (0.625, 0.04)
+    assert best_alpha(NINE, risk)[:2] == (0.625, 0.04)
 
 
 def test_unimodal_fit_is_the_least_squares_valley():
@@ -65,26 +66,26 @@ def test_non_uniform_grid_is_not_given_to_savgol_and_finds_the_planted_valley():
     risk = 0.02 + (alphas - 0.42) ** 2
     risk[[2, 7]] += [0.02, -0.004]  # two bumps that break the valley shape
     assert not curves.uniform_grid(alphas)
-    fit, method = curves.fit_curve(alphas, risk, window=5, order=3)  # 5 <= 11 points: still not savgol
+    fit, method = curves.fit_curves(alphas, risk, window=5, order=3)  # 5 <= 11 points: still not savgol
     assert method == "unimodal"
-    star, at_star, _ = curves.best_alpha(alphas, risk, window=5, order=3)
+    star, at_star, _ = best_alpha(alphas, risk, window=5, order=3)
     assert star == 0.4 and at_star == pytest.approx(0.02 + 0.02 ** 2)
     assert risk.min() <= fit.min() and fit.max() <= risk.max()
     # the same curve given in another order gets the same fit, point by point
     perm = np.random.default_rng(1).permutation(len(alphas))
-    np.testing.assert_allclose(curves.fit_curve(alphas[perm], risk[perm], 5, 3)[0], fit[perm])
+    np.testing.assert_allclose(curves.fit_curves(alphas[perm], risk[perm], 5, 3)[0], fit[perm])
 
 
 def test_uniform_grid_with_a_full_window_uses_savgol():
     alphas = np.round(np.arange(0, 1, 0.05), 2)  # 20 evenly spaced alphas
     risk = 0.05 + 0.5 * (alphas - 0.4) ** 2 + 0.1 * (alphas - 0.4) ** 3
-    fit, method = curves.fit_curve(alphas, risk, 15, 3)
+    fit, method = curves.fit_curves(alphas, risk, 15, 3)
     assert method == "savgol"
     np.testing.assert_allclose(fit, risk, atol=1e-12)  # a cubic passes through unchanged
-    assert curves.best_alpha(alphas, risk, 15, 3)[0] == 0.4
-    assert curves.fit_curve(alphas[:14], risk[:14], 15, 3)[1] == "unimodal"  # 14 < window
-    assert curves.fit_curve(alphas, risk, 14, 3)[1] == "unimodal"            # even window
-    assert curves.fit_curve(alphas[:2], risk[:2])[1] == "raw"
+    assert best_alpha(alphas, risk, 15, 3)[0] == 0.4
+    assert curves.fit_curves(alphas[:14], risk[:14], 15, 3)[1] == "unimodal"  # 14 < window
+    assert curves.fit_curves(alphas, risk, 14, 3)[1] == "unimodal"            # even window
+    assert curves.fit_curves(alphas[:2], risk[:2])[1] == "raw"
 
 
 def test_fits_stay_in_zero_one_and_above_the_smallest_risk():
@@ -103,7 +104,7 @@ def test_savgol_output_is_clipped():
     risk = np.r_[np.ones(7), np.zeros(8)]  # a step the cubic overshoots on both sides
     raw = savgol_filter(risk, 15, 3)
     assert raw.min() < 0 and raw.max() > 1
-    fit, method = curves.fit_curve(alphas, risk, 15, 3)
+    fit, method = curves.fit_curves(alphas, risk, 15, 3)
     assert method == "savgol" and fit.min() == 0 and fit.max() == 1
 
 
@@ -111,14 +112,14 @@ def test_uniform_grid_tolerance_and_ties():
     assert curves.uniform_grid(np.arange(0, 1, 0.01))
     assert curves.uniform_grid(np.arange(10) * 0.1 + np.r_[0, 1e-12, np.zeros(8)])
     assert not curves.uniform_grid([0, 0.1, 0.3])
-    assert curves.best_alpha(NINE[::-1], np.full(9, 0.2)) == (0.0, 0.2, "unimodal")
+    assert best_alpha(NINE[::-1], np.full(9, 0.2)) == (0.0, 0.2, "unimodal")
 
 
 @pytest.mark.parametrize("alphas, risks", [([0, 0, 1], [0.1, 0.2, 0.3]), ([0, 1, 2], [0.1, np.nan, 0.3]),
                                             ([0, 1, 2], [0.1, 0.2])])
 def test_bad_input_is_refused(alphas, risks):
     with pytest.raises(ValueError):
-        curves.fit_curve(alphas, risks)
+        curves.fit_curves(alphas, risks)
 
 
 def test_the_risk_figure_draws_no_risk_below_the_data_on_a_coarse_grid():
@@ -134,8 +135,8 @@ def test_the_risk_figure_draws_no_risk_below_the_data_on_a_coarse_grid():
     alphas = np.arange(9) * 0.125
     risks = np.array([0.458, 0.30, 0.12, 0.05, 0.03, 0.026, 0.028, 0.027, 0.03])
     assert savgol_filter(risks, 9, 3).min() < risks.min()  # the overshoot the estimator avoids
-    fit, method = curves.fit_curve(alphas, risks, 15, 3)
-    star = curves.best_alpha(alphas, risks, 15, 3)[0]
+    fit, method = curves.fit_curves(alphas, risks, 15, 3)
+    star = best_alpha(alphas, risks, 15, 3)[0]
     df = pd.DataFrame({"seed": 0, "beta": 0.75, "alpha": alphas, "risk": risks, "risk_fitted": fit,
                        "curve_method": method, "n_images": 500})
     spread = pd.DataFrame({"beta": [0.75], "alpha_star_of_mean_curve": [star],

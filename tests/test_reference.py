@@ -8,7 +8,7 @@ from scipy.signal import savgol_filter
 
 from conftest import REPO
 from pipeline import planned_jobs, run_script, snakemake, tiny_config, tiny_mnist
-from rsmooth import paper_claims, reference
+from rsmooth import reference
 
 MNIST = REPO / "reference" / "pal_sulam_2023_mnist_risk.csv"
 CIFAR = REPO / "reference" / "pal_sulam_2023_cifar10_risk.csv"
@@ -160,7 +160,7 @@ def test_replayed_claims_use_the_pipelines_statistics_on_counts():
     ref = pd.DataFrame([(a, b, e) for b, es in ((0.0, [10, 20, 40]), (0.5, [300, 30, 60]), (1.0, [600, 200, 50]))
                         for a, e in zip([0, 0.5, 1.0], es)], columns=["alpha", "beta", "errors"])
     ref["risk"] = ref["errors"] / 1000
-    out = paper_claims.replay_claims(ref, 1000, n_boot=200, rng_seed=1, delta=0.5)
+    out = reference.replay_claims(ref, 1000, n_boot=200, rng_seed=1, delta=0.5)
     assert list(out.columns) == COLUMNS
     assert out["claim"].tolist() == ["C1", "C2", "C3", "C3", "C3 gap", "C3 gap"]
     c1, c2, k05, k1, c3a, c3b = out.itertuples()
@@ -173,7 +173,7 @@ def test_replayed_claims_use_the_pipelines_statistics_on_counts():
     assert c3a.beta == 0.5 and c3a.estimate == 0 and c3a.verdict == "undecided"  # alpha* = beta
     assert (out["n_images"] == 1000).all() and (out["n_seeds"] == 1).all()
     assert out["note"].str.contains("per-image errors, which were not released").all()
-    again = paper_claims.replay_claims(ref, 1000, n_boot=200, rng_seed=1, delta=0.5)
+    again = reference.replay_claims(ref, 1000, n_boot=200, rng_seed=1, delta=0.5)
     pd.testing.assert_frame_equal(out, again)
 
 
