@@ -63,11 +63,6 @@ def _digest(parts) -> str:
     return h.hexdigest()[:DIGEST_LEN]
 
 
-def text_digest(text: str) -> str:
-    """A short digest of a text (a config record, say)."""
-    return _digest([text])
-
-
 # ------------------------------------------------------------------------------------ code
 
 def _imported_modules(source: str, package_relative: bool) -> set[str]:

@@ -41,9 +41,8 @@ rule aggregate:
         )
 
 
-# The record of the run's settings (the validated config), as JSON in the command's placeholder
-# {CONFIG_RECORD}; params holds only its digest, so that a changed setting is reported by a
-# short digest, not the whole config.
+# The record of the run's settings (the validated config), as JSON: an argument of the script,
+# and in params, so that a changed setting reruns the record.
 CONFIG_RECORD = json.dumps(config, sort_keys=True)
 
 
@@ -57,9 +56,9 @@ rule config_used:
     conda:
         "../envs/pipeline.yaml"
     params:
-        record=provenance.text_digest(CONFIG_RECORD),
+        record=CONFIG_RECORD,
     shell:
         script(
             "write_config",
-            "--config {CONFIG_RECORD:q} --out {output:q} > {log:q} 2>&1",
+            "--config {params.record:q} --out {output:q} > {log:q} 2>&1",
         )

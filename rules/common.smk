@@ -63,14 +63,20 @@ CODE = provenance.code_fingerprints(SCRIPTS)
 def script(stage, args):
     """The shell command that runs scripts/STAGE.py with ``args``, ending in a comment with
     the content fingerprint of that script and of the rsmooth modules it imports (looked up in
-    CODE: no parsing here). Snakemake records each rule's command text before formatting (its
-    "code" rerun trigger), so editing that code reruns exactly the jobs that run it and what
-    depends on them, and `snakemake --list-changes code` lists their outputs; a touch, a
-    checkout of the same content or a new clone in any folder changes nothing: the scripts'
-    folder is the placeholder {SCRIPTS} in that text, filled in (from this file's global) only
-    when a job runs.
+    CODE: no parsing here). Snakemake records each rule's command text (its "code" rerun
+    trigger), so editing that code reruns exactly the jobs that run it and what depends on
+    them, and `snakemake --list-changes code` lists their outputs; a touch, a checkout of the
+    same content or a new clone in any folder changes nothing: the scripts' folder is not in
+    that text but the shell variable $RSMOOTH_SCRIPTS, which the shell expands (the scripts
+    themselves read no environment variable; Snakemake's linter refuses a global in the text).
     """
-    return f"python {{SCRIPTS:q}}/{stage}.py {args}  # code {CODE[stage]}"
+    return f'python "$RSMOOTH_SCRIPTS/{stage}.py" {args}  # code {CODE[stage]}'
+
+
+# The workflow's own folders, for the shell to expand in the commands (see script above).
+os.environ.update(
+    RSMOOTH_SCRIPTS=SCRIPTS, RSMOOTH_REFERENCE=f"{workflow.basedir}/reference"
+)
 
 
 wildcard_constraints:
@@ -224,10 +230,9 @@ def all_targets():
 # --- the paper's table beside ours (rules/compare.smk) ---
 
 # The paper's tables ship in reference/; the compare rule's command names that folder by the
-# placeholder {REFERENCE_DIR} (as it names the scripts by {SCRIPTS}), so the workflow's place is
-# in no params: a new clone in another folder reruns nothing. params.digest (the table's
+# shell variable $RSMOOTH_REFERENCE (as it names the scripts' folder), so the workflow's place
+# is in no params: a new clone in another folder reruns nothing. params.digest (the table's
 # content) reruns the rule after an edit.
-REFERENCE_DIR = f"{workflow.basedir}/reference"
 
 
 def _reference(ds):
@@ -249,7 +254,7 @@ def reference_table(ds):
 
 
 def reference_arg(wc):
-    """The reference table for the script's --reference: the file's name in REFERENCE_DIR for
+    """The reference table for the script's --reference: the file's name in reference/ for
     the paper's, an absolute path for a table of the user's."""
     path = reference_table(wc.dataset)
     if path is None:

@@ -40,7 +40,7 @@ rule compare:
     shell:
         script(
             "compare",
-            "--reference-dir {REFERENCE_DIR:q} --reference {params.table:q} --risk {input.risk:q} --alpha-star {input.alpha_star:q}"
+            '--reference-dir "$RSMOOTH_REFERENCE" --reference {params.table:q} --risk {input.risk:q} --alpha-star {input.alpha_star:q}'
             " {params.args} --out {output.table:q} --claims {output.claims:q}"
             " --figure {params.stem:q} > {log:q} 2>&1",
         )
