@@ -1,3 +1,2 @@
-"""Noise-augmented training for randomized smoothing (Pal & Sulam, TMLR 2023): the library
-behind the Snakemake pipeline. ``rsmooth.core`` holds the math of smoothing; the other modules
-hold models, data, training, aggregation, figures and the synthetic experiment."""
+"""Noise-augmented training for randomized smoothing (Pal & Sulam, TMLR 2023): the library behind
+the Snakemake pipeline; ``rsmooth.core`` holds the math of smoothing."""

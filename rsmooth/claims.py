@@ -184,9 +184,8 @@ def claim_rows(plan: _Plan, est, se, q: float, level: float, n_seeds: int, n_ima
 
 @dataclass
 class Analysis:
-    """What :func:`analyze` computes: ``claims`` (columns :data:`COLUMNS`), ``alpha_star`` (one
-    row per seed and beta), ``alpha_star_seeds`` (one row per beta, over seeds) and ``curves``
-    (measured and fitted risk per seed, beta and alpha)."""
+    """What :func:`analyze` computes: ``claims`` (:data:`COLUMNS`), ``alpha_star`` (per seed and
+    beta), ``alpha_star_seeds`` (per beta, over seeds), ``curves`` (risks per seed, beta, alpha)."""
 
     claims: pd.DataFrame
     alpha_star: pd.DataFrame

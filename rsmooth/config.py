@@ -12,7 +12,6 @@ import copy
 import math
 import os
 import string
-from functools import lru_cache
 from pathlib import Path
 
 import jsonschema
@@ -26,14 +25,9 @@ class ConfigError(ValueError):
     """A config value that the pipeline refuses; the message names the key."""
 
 
-@lru_cache(maxsize=1)
-def _schema_text() -> str:
-    return SCHEMA_PATH.read_text()
-
-
 def load_schema() -> dict:
-    """The config schema (a fresh copy: validation never shares its dict)."""
-    return yaml.safe_load(_schema_text())
+    """The config schema, read afresh (validation never shares its dict)."""
+    return yaml.safe_load(SCHEMA_PATH.read_text())
 
 
 def resolve(node: dict, root: dict) -> dict:

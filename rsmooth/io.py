@@ -7,9 +7,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-# The columns of a per-image certification table after alpha, beta, seed (scripts/certify.py
-# writes them; rsmooth.analysis reads them). Here, not in analysis, so that certification jobs
-# do not depend on the analysis code: editing the analysis reruns no certification.
+# The columns of a per-image certification table after alpha, beta, seed; here, not in analysis,
+# so that certification does not import the analysis: editing it reruns no certification.
 PER_IMAGE_COLUMNS = ["index", "label", "vote", "count_top", "count_second", "n_evals",
                      "count_cert", "p_lower", "radius", "abstain", "correct"]
 
