@@ -259,7 +259,7 @@ def test_the_link_check_finds_a_broken_link(tmp_path):
 
 
 def test_the_docs_pages_exist():
-    for name in ("outputs", "cluster", "performance", "reproducibility", "results", "pipeline"):
+    for name in ("outputs", "cluster", "performance", "reproducibility", "results", "pipeline", "statistics", "power"):
         assert (REPO / "docs" / f"{name}.md").is_file(), name
     for name in ("CHANGELOG.md", "LICENSE", "CITATION.cff", "config/README.md"):
         assert (REPO / name).is_file(), name
