@@ -56,7 +56,7 @@ rule config_used:
     conda:
         "../envs/pipeline.yaml"
     params:
-        record=CONFIG_RECORD,
+        record=lambda wc: CONFIG_RECORD,  # a function: the text may hold {alpha} (datasets.NAME.models)
     shell:
         script(
             "write_config",
