@@ -33,11 +33,8 @@ def components(folder: Path, delta: float, n_boot: int, seed: int):
             continue
         k = 2 + c
         point = np.array([d["point"][k] for d in per])
-        w = np.mean([d["var"][k] for d in per])
-        cvar = np.mean([d["boot"][:, k] for d in per], axis=0).var(ddof=1)
-        b = point.var(ddof=1)
-        i = max(0.0, (s * cvar - w) / (s - 1))
-        se = np.sqrt(max(b / s + i, w / s))
+        se, b, w, i = claims.seeds_se(point, np.array([d["var"][k] for d in per]),
+                                      np.array([d["boot"][:, k] for d in per]), shared=True)
         rows.append({"folder": str(folder), "beta": betas[j], "seeds": s, "images": len(next(iter(cubes.values()))[1]),
                      "per_seed": " ".join(f"{v:+.4f}" for v in point), "mean": point.mean(),
                      "between_sd": np.sqrt(b), "within_se": np.sqrt(w), "common_se": np.sqrt(i), "se": se,

@@ -144,6 +144,18 @@ def _leave_one_seed_out(plan: _Plan, seeds: list[dict]) -> np.ndarray:
     return plan.gaps(np.einsum("st,tab->sab", others, ra), np.einsum("st,tab->sab", others, rb), ra, rb)
 
 
+def seeds_se(point: np.ndarray, within: np.ndarray, boot: np.ndarray, shared: bool):
+    """The SE over S >= 2 seeds of the mean of per-seed statistics ``point`` (S, k), from their
+    bootstrap variances ``within`` (S, k) and resamples ``boot`` (S, n_boot, k), the same
+    resamples of the same images for every seed when ``shared``; and its parts B, W, I (module
+    docstring): SE^2 = max(B / S + I, W / S)."""
+    s = len(point)
+    b, w = point.var(axis=0, ddof=1), within.mean(axis=0)
+    c = boot.mean(axis=0).var(axis=0, ddof=1) if shared else w / s
+    common = np.maximum(0.0, (s * c - w) / (s - 1))  # the images' noise shared by all seeds
+    return np.sqrt(np.maximum(b / s + common, w / s)), b, w, common
+
+
 def _verdict(low: float, high: float, one_seed: bool) -> str:
     word = SUPPORTED if low > 0 else CONTRADICTED if high < 0 else UNDECIDED
     return word + CONDITIONAL if one_seed and word != UNDECIDED else word
@@ -235,10 +247,7 @@ def analyze(errors: pd.DataFrame, window: int = 15, order: int = 3, level: float
         mean_full = seeds[0]["full"]
     else:
         est = point.mean(axis=0)
-        w = within.mean(axis=0)
-        c = np.mean([d["boot"] for d in seeds], axis=0).var(axis=0, ddof=1) if shared else w / s
-        common = np.maximum(0.0, (s * c - w) / (s - 1))  # the images' noise shared by all seeds
-        se = np.sqrt(np.maximum(point.var(axis=0, ddof=1) / s + common, w / s))
+        se = seeds_se(point, within, np.array([d["boot"] for d in seeds]), shared)[0]
         q = t.ppf(0.5 + level / 2, s - 1)
         how = (f"Student-t over {s} seeds, SE^2 = max(between-seed variance / {s}"
                + (" + the images' noise common to the seeds (same bootstrap resamples for every seed)"
