@@ -15,6 +15,7 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
+include: "rules/resources.smk"
 include: "rules/data.smk"
 include: "rules/train.smk"
 include: "rules/certify.smk"
@@ -43,10 +44,29 @@ localrules:
     synthetic_figure3,
 
 
+# The default target: the config record; per dataset its tables and figures, with the
+# certified-accuracy figure where it draws radii and the comparison where it has a reference
+# table (rules/compare.smk); and the synthetic experiment where it is enabled.
+DEFAULT_TARGETS = [f"{RES}/config_used.yaml"]
+for _ds in DATASETS:
+    _tables = ["risk", "alpha_star", "claims"]
+    _figures = ["risk_curves", "heatmap", "alpha_star", "claims"]
+    _figures += ["certified"] if certified_pairs(_ds) else []
+    if _ds in REFERENCE_ARG:
+        _tables += ["paper_comparison", "paper_claims"]
+        _figures += ["paper_comparison"]
+    DEFAULT_TARGETS += [f"{RES}/{_ds}/{t}.csv" for t in _tables]
+    DEFAULT_TARGETS += expand(
+        f"{RES}/{_ds}/figures/{{fig}}.{{ext}}", fig=_figures, ext=["png", "pdf"]
+    )
+if config["synthetic"]["enabled"]:
+    DEFAULT_TARGETS += SYNTHETIC_TARGETS
+
+
 rule all:
     default_target: True
     input:
-        all_targets(),
+        DEFAULT_TARGETS,
 
 
 onsuccess:

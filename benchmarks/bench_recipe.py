@@ -18,12 +18,10 @@ err(alpha = beta) - err(alpha = beta - 0.2) at each beta: the noise that limits 
     python benchmarks/bench_recipe.py --data-root ../shared/data --out recipe.csv
 """
 import argparse
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 # name: (base recipe, fine-tune recipe); every fine-tune draws 48,000 noisy samples.
 _CONST = {"schedule": "step", "gamma": 0.7}   # one epoch: a constant learning rate

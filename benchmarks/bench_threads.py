@@ -11,9 +11,7 @@ import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 ARCHS = {"fastnet": (3, 32, 32), "cnn": (1, 28, 28)}
 

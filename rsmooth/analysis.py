@@ -85,7 +85,7 @@ def check_same_images(tables: dict) -> None:
                              f"{len(first[seed][1])} (a truncated or stale table?)")
 
 
-def summarize(per_image: pd.DataFrame, radii: list[float], level: float = 0.95) -> dict:
+def summarize(per_image: pd.DataFrame, radii: list[float], level: float) -> dict:
     """One row of the tidy risk table from one (alpha, beta, seed) certification CSV.
 
     ``risk`` is the test error of the majority vote; ``risk_low``/``risk_high`` its two-sided
@@ -110,10 +110,10 @@ def summarize(per_image: pd.DataFrame, radii: list[float], level: float = 0.95) 
     return row
 
 
-def across_seeds(risk: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+def across_seeds(risk: pd.DataFrame, level: float) -> pd.DataFrame:
     """Per (alpha, beta): the number of seeds, the mean and standard deviation of the risk over
-    seeds, and a Student-t interval for the mean, clipped to [0, 1] where a risk lies (NaN with
-    one seed)."""
+    seeds, and a Student-t interval at ``level`` for the mean, clipped to [0, 1] where a risk
+    lies (NaN with one seed)."""
     from scipy.stats import t
 
     g = risk.groupby(["alpha", "beta"])["risk"]

@@ -2,7 +2,8 @@
 
 ``validate_config`` refuses a bad config before any job runs (wrong types, unknown keys, NaN,
 negative noise, empty or duplicated grids, ...), fills in the schema's defaults (with
-``snakemake.utils.validate``: the schema is their one home) and returns the completed config.
+``snakemake.utils.validate``, its one schema validation: the schema is their one home) and
+returns the completed config.
 ``grid`` expands a grid spec into the sorted noise levels; ``defaults`` is the completed
 default of one dataset, for code that runs the package without a config (benchmarks, tests).
 """
@@ -255,19 +256,38 @@ def radius_pairs(ds: dict) -> list[tuple[str, str]]:
 
 def validate_config(config: dict) -> dict:
     """Check ``config`` against the schema and the pipeline's own rules; return it completed
-    with defaults. Raises ``ConfigError`` listing every problem, each naming its key."""
+    with defaults. Raises ``ConfigError`` listing every problem, each naming its key.
+
+    One schema validation: ``snakemake.utils.validate(..., set_default=True)``, which also fills
+    in the schema's defaults, then the semantic checks on the completed config. Snakemake's
+    validate stops at the first error with a long message of its own, so only when it fails
+    does one jsonschema pass over the config as given list every problem in one line each."""
+    from snakemake.exceptions import WorkflowError
     from snakemake.utils import validate
 
     schema = load_schema()
     config = _coerce(copy.deepcopy(dict(config)), schema, schema)
-    msgs = _schema_errors(config, schema)
-    if not msgs:
-        validate(config, str(SCHEMA_PATH), set_default=True)  # fills in the schema's defaults
+    given = copy.deepcopy(config)  # validate fills in defaults as it goes, even when it fails
+    try:
+        validate(config, str(SCHEMA_PATH), set_default=True)
+    except WorkflowError as e:
+        msgs = _schema_errors(given, schema) or [_first_error(e)]
+    else:
         config = copy.deepcopy(config)  # defaults filled in share their objects: not any more
-        msgs = _schema_errors(config, schema) or _semantic_errors(config)
+        msgs = _semantic_errors(config)
     if msgs:
         raise ConfigError("invalid config:\n  " + "\n  ".join(msgs))
     return config
+
+
+def _first_error(e: Exception) -> str:
+    """One line from snakemake's long validation message ``e``, for a problem that the config
+    as given does not show (none is known: the schema's defaults are valid)."""
+    lines = str(e).splitlines()
+    msg = next((line.split(": ", 1)[1] for line in lines if line.startswith("ValidationError: ")),
+               lines[0] if lines else repr(e))
+    where = next((line[len("On instance"):].rstrip(":") for line in lines if line.startswith("On instance")), "")
+    return f"config key {where or '(top level)'}: {msg}"
 
 
 def defaults(source: str = "mnist") -> dict:

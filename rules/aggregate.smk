@@ -1,11 +1,26 @@
 # Stage 4: the tidy risk table of each dataset, its spread over seeds and the environments.
+import json
+
+# The training metrics of every model of each dataset; none for checkpoints of the user's.
+METRICS = {
+    ds: (
+        []
+        if GIVEN[ds]
+        else [
+            MODEL.format(dataset=ds, alpha=a, seed=s) + ".metrics.csv"
+            for s in SEEDS
+            for a in alphas(ds)
+        ]
+    )
+    for ds in DATASETS
+}
 
 
 rule aggregate:
     input:
         certs=all_certs,
         envs=lambda wc: [c[: -len(".csv")] + ".env.csv" for c in all_certs(wc)],
-        metrics=all_metrics,
+        metrics=lambda wc: METRICS[wc.dataset],
     output:
         risk=report(
             f"{RES}/{{dataset}}/risk.csv",
@@ -30,7 +45,13 @@ rule aggregate:
     conda:
         "../envs/pipeline.yaml"
     params:
-        args=lambda wc: cli_args({"radii": DATASETS[wc.dataset]["analysis"]["radii"]}),
+        # the intervals of risk.csv (Clopper-Pearson) and risk_seeds.csv (t) at analysis.level
+        args=lambda wc: cli_args(
+            {
+                "radii": DATASETS[wc.dataset]["analysis"]["radii"],
+                "level": DATASETS[wc.dataset]["analysis"]["level"],
+            }
+        ),
     shell:
         script(
             "aggregate",

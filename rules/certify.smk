@@ -3,11 +3,27 @@
 # is the trained one or, with datasets.NAME.models, the user's: then no input but a path and an
 # md5 in params, so that replacing the file reruns its certifications and touching it does not.
 
+# The certify options of each dataset's jobs, as options of scripts/certify.py: with radii (the
+# n_cert draws) for the pairs of certified_pairs, without (n_cert 0) for the others.
+CERTIFY_ARGS = {
+    ds: {
+        radius: cli_args(
+            d["certify"] if radius else {**d["certify"], "n_cert": 0},
+            skip=("radius_pairs",),
+        )
+        for radius in (True, False)
+    }
+    for ds, d in DATASETS.items()
+}
+
 
 rule certify:
     input:
         data=f"{RES}/{{dataset}}/data.npz",
-        model=trained_model,
+        # the trained checkpoint; none for the user's (a touch would rerun): see params
+        model=lambda wc: (
+            [] if GIVEN[wc.dataset] else model_path(wc.dataset, wc.alpha, wc.seed)
+        ),
     output:
         table=f"{CERT}.csv",
         env=f"{CERT}.env.csv",
@@ -22,9 +38,17 @@ rule certify:
         runtime=certify_runtime,
         mem_mb=job_mem_mb,
     params:
-        args=certify_args,
-        model=model_file,
-        model_md5=lambda wc: GIVEN_MD5.get(model_file(wc), ""),
+        args=lambda wc: CERTIFY_ARGS[wc.dataset][
+            (wc.alpha, wc.beta) in certified_pairs(wc.dataset)
+        ],
+        # the checkpoint of h_alpha: the user's (datasets.NAME.models) or the trained one
+        model=lambda wc: (
+            GIVEN[wc.dataset].get((wc.alpha, wc.seed))
+            or model_path(wc.dataset, wc.alpha, wc.seed)
+        ),
+        model_md5=lambda wc: GIVEN_MD5.get(
+            GIVEN[wc.dataset].get((wc.alpha, wc.seed)), ""
+        ),
         classifier=classifier_args,
         arch_code=lambda wc: ARCH_CODE[wc.dataset],
         device=config["device"],

@@ -3,6 +3,26 @@
 # survive picking alpha*: C1 the risk of h_0 grows with beta, C2 alpha*(beta) grows with beta,
 # C3 training at alpha = beta is beaten by a smaller alpha (a contrast fixed in the config, and
 # the cross-fitted gap). The figures draw these tables.
+from rsmooth.seeding import derive_seed
+
+# The analysis options of each dataset, as options of scripts/claims.py; rules/compare.smk
+# (included after this file) gives scripts/compare.py the same. The bootstrap's seed is derived
+# from analysis.bootstrap_seed and the dataset's name, so datasets get different draws.
+CLAIMS_ARGS = {
+    ds: cli_args(
+        {
+            "dataset": ds,
+            "savgol_window": an["savgol_window"],
+            "savgol_order": an["savgol_order"],
+            "contrast_delta": an["contrast_delta"],
+            "n_boot": an["n_boot"],
+            "level": an["level"],
+            "rng_seed": derive_seed(an["bootstrap_seed"], "claims", ds),
+        }
+    )
+    + ("" if an["contrast_delta"] else " --no-contrast")
+    for ds, an in ((ds, d["analysis"]) for ds, d in DATASETS.items())
+}
 
 
 rule claims:
@@ -40,7 +60,7 @@ rule claims:
     conda:
         "../envs/pipeline.yaml"
     params:
-        args=claims_args,
+        args=lambda wc: CLAIMS_ARGS[wc.dataset],
         stem=lambda wc, output: output.png[: -len(".png")],
     shell:
         script(

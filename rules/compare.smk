@@ -1,7 +1,30 @@
 # Stage 4c: this pipeline beside the paper's own published table (reference/, or the dataset's
 # `reference` key): risks cell by cell, alpha*(beta) and the headline risks of both sides, and
 # the paper's claims replayed on its counts (rsmooth/reference.py). Only for datasets with a
-# reference table (rules/common.smk, dataset_targets).
+# reference table (the default target in the Snakefile).
+#
+# The paper's tables ship in reference/; the command names that folder by the shell variable
+# $RSMOOTH_REFERENCE (as it names the scripts' folder), so the workflow's place is in no params:
+# a new clone in another folder reruns nothing. params.digest (the table's content) reruns the
+# rule after an edit.
+from rsmooth import reference
+
+# The reference table of each dataset (None: no comparison), resolved once here, like the data
+# digests, not once per job; then, for the datasets that have one, the table as the script's
+# --reference (the file's name in reference/ for the paper's, an absolute path for a table of
+# the user's) and the md5 of its content.
+REFERENCE = {}
+for _ds, _d in DATASETS.items():
+    try:
+        REFERENCE[_ds] = reference.resolve(_d["reference"], _d["source"], _d["classes"])
+    except ValueError as e:
+        raise WorkflowError(f"config key datasets.{_ds}.reference: {e}") from None
+REFERENCE_ARG = {
+    ds: p.name if DATASETS[ds]["reference"] == reference.PAPER else os.path.abspath(p)
+    for ds, p in REFERENCE.items()
+    if p
+}
+REFERENCE_MD5 = {ds: provenance.md5_file(p) for ds, p in REFERENCE.items() if p}
 
 
 rule compare:
@@ -30,12 +53,14 @@ rule compare:
         pdf=f"{RES}/{{dataset}}/figures/paper_comparison.pdf",
     log:
         f"{RES}/logs/compare/{{dataset}}.log",
+    wildcard_constraints:
+        dataset="|".join(REFERENCE_ARG) or "(?!)",  # the datasets with a reference table
     conda:
         "../envs/pipeline.yaml"
     params:
-        table=reference_arg,
-        digest=reference_digest,
-        args=claims_args,  # the same analysis options as the claims of our own data
+        table=lambda wc: REFERENCE_ARG[wc.dataset],
+        digest=lambda wc: REFERENCE_MD5[wc.dataset],
+        args=lambda wc: CLAIMS_ARGS[wc.dataset],  # the claims' options (rules/claims.smk)
         stem=lambda wc, output: output.png[: -len(".png")],
     shell:
         script(

@@ -1,6 +1,12 @@
 # Stage 1: fetch each dataset once (torchvision or .npz) and cache it as uint8 arrays, with a
 # record of the files it was built from (path, bytes, md5). params.data is the content
-# fingerprint of those files: replacing one reruns the cache and everything downstream.
+# fingerprint of those files (raw MNIST, CIFAR-10 batches or .npz; published md5 sums for files
+# not downloaded yet), read once here, not once per job: replacing one reruns the cache and
+# everything downstream.
+DATA_DIGEST = {
+    ds: provenance.data_fingerprint(d["source"], config["data_root"], d["path"])
+    for ds, d in DATASETS.items()
+}
 
 
 rule prepare_data:
@@ -12,7 +18,7 @@ rule prepare_data:
     conda:
         "../envs/pipeline.yaml"
     params:
-        data=data_fingerprint,
+        data=lambda wc: DATA_DIGEST[wc.dataset],
         args=lambda wc: cli_args(
             {
                 "source": DATASETS[wc.dataset]["source"],

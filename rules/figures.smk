@@ -1,5 +1,12 @@
 # Stage 5: figures, one rule per figure, so that changing one figure's options reruns only it.
 # Each draws tables written by the stages before it (scripts/figures.py computes nothing).
+import json
+
+# The options of each figure of each dataset (datasets.NAME.figures.FIGURE), as JSON.
+FIGURE_OPTIONS = {
+    ds: {fig: json.dumps(opts, sort_keys=True) for fig, opts in d["figures"].items()}
+    for ds, d in DATASETS.items()
+}
 
 
 rule risk_curves:
@@ -19,7 +26,7 @@ rule risk_curves:
     conda:
         "../envs/pipeline.yaml"
     params:
-        options=figure_options("risk_curves"),
+        options=lambda wc: FIGURE_OPTIONS[wc.dataset]["risk_curves"],
         stem=lambda wc, output: output.png[: -len(".png")],
     shell:
         script(
@@ -45,7 +52,7 @@ rule heatmap:
     conda:
         "../envs/pipeline.yaml"
     params:
-        options=figure_options("heatmap"),
+        options=lambda wc: FIGURE_OPTIONS[wc.dataset]["heatmap"],
         stem=lambda wc, output: output.png[: -len(".png")],
     shell:
         script(
@@ -81,9 +88,13 @@ rule alpha_star_figure:
         )
 
 
+# The certified accuracy of the pairs with radii, in the first seed.
 rule certified_figure:
     input:
-        certified_certs,
+        lambda wc: [
+            cert_path(wc.dataset, a, b, SEEDS[0])
+            for a, b in certified_pairs(wc.dataset)
+        ],
     output:
         png=report(
             f"{RES}/{{dataset}}/figures/certified.png",
@@ -97,7 +108,7 @@ rule certified_figure:
     conda:
         "../envs/pipeline.yaml"
     params:
-        options=figure_options("certified"),
+        options=lambda wc: FIGURE_OPTIONS[wc.dataset]["certified"],
         stem=lambda wc, output: output.png[: -len(".png")],
     shell:
         script(

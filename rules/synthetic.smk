@@ -1,6 +1,45 @@
 # The synthetic disks experiment (the paper's Section 5): sample every image of a set in one
 # job (the draw order couples them), exact risk curves per (set, beta), one tidy CSV per set,
 # and the figures. Sets: figure4 (the paper's) and heatmap (a finer alpha x beta grid).
+SYN = config["synthetic"]
+
+# The noise levels of each set as file-name strings.
+SYNTHETIC_GRID = {
+    part: {
+        axis: [fmt(v) for v in grid(SYN[part][axis])] for axis in ("alphas", "betas")
+    }
+    for part in ("figure4", "heatmap")
+}
+
+# The sampling options of each set and of Figure 3, as options of scripts/synthetic.py.
+SYNTHETIC_ARGS = {
+    part: cli_args(
+        {
+            "seed": SYN[part]["seed"],
+            "r": SYN[part]["r"],
+            "side": SYN["side"],
+            "tries": SYN["tries"],
+            "wrap": SYN["wrap"],
+            **({} if part == "figure3" else {"samples": SYN[part]["samples"]}),
+            "zetas": SYN[part]["zetas"],
+            **(
+                {"betas": [fmt(b) for b in SYN[part]["betas"]]}
+                if part == "figure4"
+                else {}
+            ),
+        }
+    )
+    for part in ("figure4", "heatmap", "figure3")
+}
+
+# The synthetic part of the default target (when synthetic.enabled).
+SYNTHETIC_TARGETS = [
+    f"{RES}/synthetic/{name}.csv" for name in ("figure4", "heatmap", "heatmap_helps")
+] + expand(
+    f"{RES}/synthetic/figures/{{fig}}.{{ext}}",
+    fig=["figure4", "figure3", "heatmap"],
+    ext=["png", "pdf"],
+)
 
 
 rule synthetic_sample:
@@ -13,7 +52,7 @@ rule synthetic_sample:
     conda:
         "../envs/pipeline.yaml"
     params:
-        args=synthetic_sample_args,
+        args=lambda wc: SYNTHETIC_ARGS[wc.set],
     shell:
         script(
             "synthetic",
@@ -33,7 +72,7 @@ rule synthetic_curves:
     conda:
         "../envs/pipeline.yaml"
     params:
-        alphas=lambda wc: " ".join(synthetic_grid(wc.set, "alphas")),
+        alphas=lambda wc: " ".join(SYNTHETIC_GRID[wc.set]["alphas"]),
     shell:
         script(
             "synthetic",
@@ -46,7 +85,7 @@ rule synthetic_aggregate:
     input:
         lambda wc: expand(
             f"{RES}/synthetic/{wc.set}/curves/beta{{beta}}.csv",
-            beta=synthetic_grid(wc.set, "betas"),
+            beta=SYNTHETIC_GRID[wc.set]["betas"],
         ),
     output:
         curves=f"{RES}/synthetic/{{set}}.csv",
@@ -59,9 +98,7 @@ rule synthetic_aggregate:
         "../envs/pipeline.yaml"
     params:
         args=lambda wc: (
-            "--window {savgol_window} --order {savgol_order}".format(
-                **config["synthetic"]["figure4"]
-            )
+            "--window {savgol_window} --order {savgol_order}".format(**SYN["figure4"])
             if wc.set == "figure4"
             else ""
         ),
@@ -114,7 +151,7 @@ rule synthetic_figure3:
     conda:
         "../envs/pipeline.yaml"
     params:
-        args=lambda wc: synthetic_sample_args("figure3"),
+        args=SYNTHETIC_ARGS["figure3"],
         stem=lambda wc, output: output.png[: -len(".png")],
     shell:
         script(

@@ -1,18 +1,18 @@
 #!/usr/bin/env python
 """Aggregate per-image certification CSVs into the tidy risk table.
 
-risk.csv: one row per (alpha, beta, seed) with n_test, errors, risk and its Clopper-Pearson 95%
-interval, certified accuracy at each --radii, the average certified radius, and the training
-metrics of h_alpha (empty without --metrics: checkpoints that the pipeline did not train).
-With several seeds, the mean and spread over seeds of each risk; and the environments that
-made the models and tables. alpha*, contrasts and gaps: scripts/claims.py.
+risk.csv: one row per (alpha, beta, seed) with n_test, errors, risk and its Clopper-Pearson
+interval at --level, certified accuracy at each --radii, the average certified radius, and the
+training metrics of h_alpha (empty without --metrics: checkpoints that the pipeline did not
+train). With several seeds, the mean and spread over seeds of each risk with a Student-t
+interval at --level; and the environments that made the models and tables. alpha*, contrasts
+and gaps: scripts/claims.py.
 """
 import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rsmooth import cli  # noqa: E402
+from rsmooth import cli
 
 
 def parser() -> argparse.ArgumentParser:
@@ -25,6 +25,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics", nargs="*", type=cli.existing_file, default=[], help="training metrics CSVs")
     p.add_argument("--radii", type=cli.nonneg_float, nargs="*", required=True,
                    help="radii of the certified-accuracy columns")
+    p.add_argument("--level", type=cli.probability, required=True,
+                   help="confidence level of the risk intervals (risk.csv and the seeds summary)")
     p.add_argument("--dataset", default="", help="dataset name, written as a column")
     p.add_argument("--risk", required=True, type=Path, help="tidy risk table to write")
     p.add_argument("--seeds-summary", type=Path, help="per-(alpha, beta) mean and spread over seeds")
@@ -48,7 +50,7 @@ def main() -> None:
     for df in certs.values():
         first = df.iloc[0]
         key = {"alpha": float(first["alpha"]), "beta": float(first["beta"]), "seed": int(first["seed"])}
-        rows.append({"dataset": a.dataset, **key, **analysis.summarize(df, a.radii)})
+        rows.append({"dataset": a.dataset, **key, **analysis.summarize(df, a.radii, a.level)})
     risk = pd.DataFrame(rows).sort_values(["seed", "beta", "alpha"]).reset_index(drop=True)
     cols = ["alpha", "seed", "clean_test_acc", "noisy_test_acc", "final_loss", "train_env"]
     if metrics:
@@ -67,7 +69,7 @@ def main() -> None:
     io.write_csv(risk, a.risk)
     print(risk[["seed", "alpha", "beta", "risk", "risk_low", "risk_high"]].to_string(index=False))
     if a.seeds_summary:
-        io.write_csv(analysis.across_seeds(risk), a.seeds_summary)
+        io.write_csv(analysis.across_seeds(risk, a.level), a.seeds_summary)
     if a.environments:
         io.write_csv(environments, a.environments)
     if environments["env_id"].nunique() > 1:

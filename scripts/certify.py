@@ -7,12 +7,10 @@ the selection step and --n-cert further draws (0: no radii). The noise of image 
 on (--seed, i): the same for every alpha and beta. Writes one CSV row per image.
 """
 import argparse
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rsmooth import cli  # noqa: E402
+from rsmooth import cli
 
 
 def parser() -> argparse.ArgumentParser:

@@ -11,11 +11,8 @@ The figures draw these tables and compute nothing of their own.
 """
 import argparse
 import json
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rsmooth import cli  # noqa: E402
+from rsmooth import cli
 
 
 def main() -> None:

@@ -5,11 +5,9 @@ MNIST and CIFAR-10 come through torchvision from the data root (downloaded only 
 files are missing); any other dataset from an .npz with x_train, y_train, x_test, y_test.
 """
 import argparse
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rsmooth import cli, data  # noqa: E402
+from rsmooth import cli, data
 
 
 def parser() -> argparse.ArgumentParser:

@@ -11,11 +11,9 @@ curves, aggregate them, and draw Figures 3 and 4 and the regime heatmaps.
   heatmap    mean Delta(alpha, beta) - Delta(0, beta) over alpha x beta, one panel per gap
 """
 import argparse
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rsmooth import cli  # noqa: E402
+from rsmooth import cli
 
 
 def sampling_args(p):

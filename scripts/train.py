@@ -6,12 +6,10 @@ otherwise). alpha > 0 starts from --init (h_0) and fine-tunes, or trains from sc
 --init. Writes the state dict (.pt) and a one-row metrics CSV.
 """
 import argparse
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rsmooth import cli  # noqa: E402
+from rsmooth import cli
 
 
 def parser() -> argparse.ArgumentParser:

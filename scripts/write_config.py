@@ -5,11 +5,9 @@ The configuration comes as JSON in --config (the rule passes the validated confi
 """
 import argparse
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rsmooth import cli  # noqa: E402
+from rsmooth import cli
 
 
 def main() -> None:

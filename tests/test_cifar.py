@@ -133,6 +133,7 @@ def npz_dataset(path, **over):
     return ds
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_end_to_end_on_a_generated_npz_and_a_binary_variant(tmp_path):
     fake_npz(tmp_path / "tiny.npz", n_train=120, n_test=40, side=32, channels=3, classes=10)
@@ -151,6 +152,7 @@ def test_end_to_end_on_a_generated_npz_and_a_binary_variant(tmp_path):
         assert state["fc.weight"].shape == (k, 64)
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_short_training_of_the_fast_net_on_real_cifar10_beats_chance(tmp_path):
     """The default's recipe (fastnet, one-cycle SGD, label smoothing, crop and flip), cut to

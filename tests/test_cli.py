@@ -36,6 +36,7 @@ def page_faults(keep: bool) -> int:
     return int(r.stdout.split()[-1])
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
                     reason="mallopt is glibc's")
 def test_keep_freed_memory_stops_the_page_faults_of_every_batch():

@@ -20,7 +20,7 @@ from pipeline import REPO, snakemake, tiny_config, tiny_mnist
 
 import yaml
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
 CLUSTER = REPO / "tests" / "cluster"
 # Threads pinned in both runs: the arithmetic (hence the bytes) of a job depends on them.

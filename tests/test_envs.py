@@ -36,3 +36,21 @@ def test_every_rule_names_an_env_and_a_log():
         n_rules = len(re.findall(r"^rule \w+:", text, re.M))
         assert text.count("    log:") == n_rules, f"{smk.name}: a rule without log:"
         assert text.count("    conda:") == n_rules, f"{smk.name}: a rule without conda:"
+
+
+def test_requirements_install_the_project_and_pyproject_pins_nothing():
+    """`pip install -r requirements.txt` installs the package too (its last requirement, `-e .`),
+    and pyproject.toml names its dependencies without versions: the pins live in
+    requirements.txt (and the envs) alone."""
+    import tomllib
+
+    lines = [line.strip() for line in (REPO / "requirements.txt").read_text().splitlines()
+             if line.strip() and not line.strip().startswith("#")]
+    assert lines[-1] == "-e .", lines[-1]
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    assert project["tool"]["setuptools"]["packages"] == ["rsmooth"]
+    assert project["project"]["requires-python"] == ">=3.11"
+    req = pins((REPO / "requirements.txt").read_text().splitlines())
+    for dep in project["project"]["dependencies"]:
+        assert re.fullmatch(r"[A-Za-z0-9_.-]+", dep), f"pyproject.toml pins {dep!r}: pin it in requirements.txt"
+        assert dep.lower() in req, f"pyproject.toml needs {dep}, which requirements.txt does not pin"

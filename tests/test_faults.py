@@ -35,6 +35,7 @@ def _train(x, y, cfg, checkpoint=None):
     return {k: v.clone() for k, v in m.state_dict().items()}
 
 
+@pytest.mark.slow
 def test_training_is_deterministic_and_resumes_to_the_same_weights(small, tmp_path, monkeypatch):
     a = data.load_cache(small / "data.npz")
     x, y = data.to_float(a.x_train), torch.from_numpy(a.y_train)
@@ -71,6 +72,7 @@ def test_onecycle_schedule_is_a_warm_up_then_a_decay_to_a_thousandth():
     assert training.onecycle(0, 1) == 1.0
 
 
+@pytest.mark.slow
 def test_onecycle_and_label_smoothing_train_per_step_and_resume_to_the_same_weights(small, tmp_path):
     a = data.load_cache(small / "data.npz")
     x, y = data.to_float(a.x_train), torch.from_numpy(a.y_train)
@@ -108,6 +110,7 @@ def test_onecycle_and_label_smoothing_train_per_step_and_resume_to_the_same_weig
         assert torch.equal(first[k], resumed[k]), f"{k} differs after resuming"
 
 
+@pytest.mark.slow
 def test_training_job_rerun_alone_gives_identical_bytes(small, tmp_path):
     run_script("train.py", "--data", small / "data.npz", "--alpha", 0.3, "--epochs", 1, "--copies", 2,
                "--batch-size", 16, "--out", tmp_path / "m.pt", "--metrics", tmp_path / "m.csv")
@@ -116,6 +119,7 @@ def test_training_job_rerun_alone_gives_identical_bytes(small, tmp_path):
     assert "samples_per_s" not in pd.read_csv(tmp_path / "m.csv").columns  # timings: log only
 
 
+@pytest.mark.slow
 def test_certifying_twice_gives_identical_bytes(small, tmp_path):
     for name in ("a.csv", "b.csv"):
         run_script("certify.py", "--model", small / "m.pt", "--data", small / "data.npz", "--alpha", 0.3,
@@ -128,6 +132,7 @@ def test_certifying_twice_gives_identical_bytes(small, tmp_path):
     assert (a["vote"] == c["vote"]).all() and (a["count_cert"] == c["count_cert"]).all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["truncated", "foreign", "not_torch"])
 def test_bad_checkpoint_is_refused_with_its_name_and_nothing_written(small, tmp_path, damage):
     bad = tmp_path / "bad.pt"
@@ -148,6 +153,7 @@ def test_bad_checkpoint_is_refused_with_its_name_and_nothing_written(small, tmp_
     assert r.returncode == 1 and str(bad) in r.stderr and not (tmp_path / "m.pt").exists()
 
 
+@pytest.mark.slow
 def test_data_file_of_the_wrong_shape_is_refused(small, tmp_path):
     bad = tmp_path / "cache.npz"
     np.savez(bad, x_train=np.zeros((4, 28, 28), np.uint8), y_train=np.zeros(4, np.int64),
@@ -157,6 +163,7 @@ def test_data_file_of_the_wrong_shape_is_refused(small, tmp_path):
     assert r.returncode == 1 and str(bad) in r.stderr and "[N, C, H, W]" in r.stderr
 
 
+@pytest.mark.slow
 def test_existing_output_is_not_overwritten_by_a_failing_job(small, tmp_path):
     out = tmp_path / "keep.csv"
     out.write_text("precious\n")
@@ -167,6 +174,7 @@ def test_existing_output_is_not_overwritten_by_a_failing_job(small, tmp_path):
     assert out.read_text() == "precious\n"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv, words", [
     (["certify.py", "--model", "nope.pt", "--data", "nope.npz", "--alpha", "0", "--beta", "0.1", "--out", "o.csv"], "no such file"),
     (["certify.py", "--model", "M", "--data", "D", "--alpha", "0", "--beta", "-1", "--out", "o.csv"], "must be a finite number >= 0"),
@@ -189,6 +197,7 @@ def test_scripts_refuse_bad_arguments_with_usage(small, tmp_path, argv, words):
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.slow
 def test_every_script_has_help():
     for s in sorted((REPO / "scripts").glob("*.py")):
         r = subprocess.run([sys.executable, str(s), "--help"], capture_output=True, text=True, timeout=60)
@@ -203,6 +212,7 @@ def _files_are_whole(results):
     return True
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_killing_the_whole_snakemake_tree_loses_nothing(tmp_path):
     """SIGKILL snakemake and its jobs while a training job is past its first epoch, then while

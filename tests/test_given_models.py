@@ -55,6 +55,7 @@ def own(tmp_path_factory):
 # --- end to end: the example ---
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_the_example_plans_no_training_and_writes_every_output(own):
     wd, first = own
@@ -74,6 +75,7 @@ def test_the_example_plans_no_training_and_writes_every_output(own):
     assert plan(wd) == {}
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_replacing_a_checkpoint_reruns_its_certifications_and_touching_it_does_not(own):
     wd, _ = own
@@ -91,6 +93,7 @@ def test_replacing_a_checkpoint_reruns_its_certifications_and_touching_it_does_n
     assert plan(wd) == {}  # the same bytes again: nothing to do
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_normalize_inside_the_classifier_certifies_as_a_model_that_normalises_itself(own, tmp_path):
     """The same weights with the normalisation as their own first layer give the pipeline's
@@ -112,6 +115,7 @@ def test_normalize_inside_the_classifier_certifies_as_a_model_that_normalises_it
     assert pd.read_csv(pipeline)["radius"].notna().any()
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_a_state_dict_that_does_not_fit_fails_the_job_in_one_line(own, tmp_path):
     wd, _ = own
@@ -125,6 +129,7 @@ def test_a_state_dict_that_does_not_fit_fails_the_job_in_one_line(own, tmp_path)
                       "(13 more mismatched key(s))"], r.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_training_with_normalize_saves_the_models_own_state_dict(own, tmp_path):
     """train.py finds the architecture through PYTHONPATH, trains behind the normalisation and
@@ -143,6 +148,7 @@ def test_training_with_normalize_saves_the_models_own_state_dict(own, tmp_path):
     models.load_state(small_cnn(1, 10, 28), tmp_path / "h.pt")
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 @pytest.mark.parametrize("key, value, line", [
     ("models", "ck/alpha{alpha}.pt", "config key datasets.mnist.models: no checkpoint ck/alpha0.25.pt for alpha "

@@ -101,6 +101,7 @@ def test_the_removed_warm_worker_key_is_refused_by_name():
 
 # --- jobs -------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_gpu_that_is_not_there_is_one_line_not_a_cpu_run(small, tmp_path):
     import torch
 
@@ -112,6 +113,7 @@ def test_a_gpu_that_is_not_there_is_one_line_not_a_cpu_run(small, tmp_path):
     assert not (tmp_path / "c.csv").exists()
 
 
+@pytest.mark.slow
 def test_n_test_above_the_test_set_is_refused(small, tmp_path):
     r = run_script("certify.py", "--model", small / "m.pt", "--data", small / "data.npz", "--alpha", 0,
                    "--beta", 0.5, "--n-test", 21, "--out", tmp_path / "c.csv", check=False)
@@ -119,6 +121,7 @@ def test_n_test_above_the_test_set_is_refused(small, tmp_path):
     assert not (tmp_path / "c.csv").exists()
 
 
+@pytest.mark.slow
 def test_train_images_above_the_training_set_is_refused(small, tmp_path):
     r = run_script("train.py", "--data", small / "data.npz", "--alpha", 0, "--train-images", 101,
                    "--out", tmp_path / "m.pt", "--metrics", tmp_path / "m.csv", check=False)
@@ -130,6 +133,7 @@ def _aggregate(small, out: Path, *certs):
                       "--seeds-summary", out / "seeds.csv", check=False)
 
 
+@pytest.mark.slow
 def test_aggregate_checks_every_input_before_writing_any_output(small, tmp_path):
     good = [small / "c0.csv", small / "c0.5.csv"]
     assert _aggregate(small, tmp_path, *good).returncode == 0
@@ -166,6 +170,7 @@ def full_disk(tmp_path):
     subprocess.run(["umount", str(d)], check=False)
 
 
+@pytest.mark.slow
 def test_a_full_disk_is_one_line_that_says_so_and_names_the_output(small, full_disk):
     out = full_disk / "m.pt"
     r = run_script("train.py", "--data", small / "data.npz", "--alpha", 0, "--epochs", 1, "--batch-size", 50, "--copies", 1,
@@ -174,13 +179,14 @@ def test_a_full_disk_is_one_line_that_says_so_and_names_the_output(small, full_d
     assert list(full_disk.iterdir()) == []  # no temporary file left behind
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not shutil.which("capsh") or os.geteuid() != 0, reason="needs root and capsh")
 def test_an_unwritable_results_folder_is_one_line_naming_the_output_not_a_temporary_file(small, tmp_path):
     ro = tmp_path / "ro"
     ro.mkdir()
     ro.chmod(0o555)
     cmd = (f"{shutil.which('python3')} {REPO / 'scripts' / 'aggregate.py'} --certs {small / 'c0.csv'}"
-           f" --radii 0 --risk {ro / 'risk.csv'} --seeds-summary {ro / 'seeds.csv'}")
+           f" --radii 0 --level 0.95 --risk {ro / 'risk.csv'} --seeds-summary {ro / 'seeds.csv'}")
     r = subprocess.run(["capsh", "--drop=cap_dac_override,cap_dac_read_search", "--", "-c", cmd],
                        capture_output=True, text=True)
     assert one_error_line(r) == f"error: cannot write {ro / 'risk.csv'}: permission denied"
@@ -188,6 +194,7 @@ def test_an_unwritable_results_folder_is_one_line_naming_the_output_not_a_tempor
 
 # --- broken models: never trained to NaN, never certified ----------------------------------
 
+@pytest.mark.slow
 def test_a_diverging_training_stops_with_one_line_and_writes_no_file(small, tmp_path):
     ckpt, out, metrics = tmp_path / ".m.ckpt", tmp_path / "m.pt", tmp_path / "m.csv"
     r = run_script("train.py", "--data", small / "data.npz", "--alpha", 0.2, "--epochs", 2,
@@ -199,11 +206,13 @@ def test_a_diverging_training_stops_with_one_line_and_writes_no_file(small, tmp_
     assert list(tmp_path.iterdir()) == []  # no model, no metrics, no checkpoint, no temporary
 
 
+@pytest.mark.slow
 def test_the_metrics_of_a_trained_model_hold_a_final_loss(small):
     m = pd.read_csv(small / "m.csv")
     assert m["final_loss"].notna().all() and (m["final_loss"] > 0).all()
 
 
+@pytest.mark.slow
 def test_a_model_with_nan_weights_is_refused_by_certification_naming_the_file(small, tmp_path):
     import torch
 
@@ -218,6 +227,7 @@ def test_a_model_with_nan_weights_is_refused_by_certification_naming_the_file(sm
     assert not (tmp_path / "c.csv").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("content", [b"not a torch file", b"PK\x03\x04 truncated zip"])
 def test_a_corrupt_checkpoint_is_one_line_naming_the_file(small, tmp_path, content):
     bad = tmp_path / "bad.pt"
@@ -229,6 +239,7 @@ def test_a_corrupt_checkpoint_is_one_line_naming_the_file(small, tmp_path, conte
     assert "weights_only" not in r.stderr
 
 
+@pytest.mark.slow
 def test_a_pickled_module_is_refused_as_not_a_state_dict(small, tmp_path):
     import torch
 

@@ -63,6 +63,7 @@ def test_data_fingerprint_follows_the_bytes_of_the_files(tmp_path):
     assert provenance.data_fingerprint("npz", tmp_path, npz) != one
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_genuine_mnist_has_the_fingerprint_of_a_download_to_come(tmp_path):
     root = shared_data_or_skip("MNIST").parent
@@ -127,6 +128,7 @@ def plan(workdir: Path, clone: Path, *args: str) -> dict:
 
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_a_new_clone_and_a_touch_of_every_source_plan_nothing(tiny_run, clone):
     assert plan(tiny_run, clone) == {}
@@ -136,6 +138,7 @@ def test_a_new_clone_and_a_touch_of_every_source_plan_nothing(tiny_run, clone):
     assert plan(tiny_run, clone) == {}
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_editing_the_smoothing_math_plans_certification_and_what_follows(tiny_run, clone):
     core = clone / "rsmooth" / "core.py"
@@ -150,6 +153,7 @@ def test_editing_the_smoothing_math_plans_certification_and_what_follows(tiny_ru
     assert plan(tiny_run, clone) == {}
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_editing_the_training_code_plans_training_and_everything_downstream(tiny_run, clone):
     f = clone / "rsmooth" / "training.py"
@@ -158,6 +162,7 @@ def test_editing_the_training_code_plans_training_and_everything_downstream(tiny
                                      "compare": 1, "all": 1}
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_replacing_a_raw_data_file_plans_data_preparation_and_everything_after(tiny_run):
     f = tiny_run / "data" / "MNIST" / "raw" / "t10k-labels-idx1-ubyte"
@@ -171,6 +176,7 @@ def test_replacing_a_raw_data_file_plans_data_preparation_and_everything_after(t
     assert planned_jobs(tiny_run) == {}
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_execution_settings_and_coerced_values_from_the_command_line_rerun_nothing(tiny_run):
     for extra in (["seeds=[0]"], ["threads_per_job=1"], ["data_root=data"]):
@@ -180,6 +186,7 @@ def test_execution_settings_and_coerced_values_from_the_command_line_rerun_nothi
     assert planned_jobs(tiny_run, output=r.stdout + r.stderr) == {}
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_every_model_and_table_records_its_environment(tiny_run):
     res = tiny_run / "results" / "mnist"
@@ -194,6 +201,7 @@ def test_every_model_and_table_records_its_environment(tiny_run):
     assert all(len(m) == 32 for m in sources["md5"])
 
 
+@pytest.mark.slow
 def test_the_thread_count_and_not_the_cpus_decides_the_bits(tmp_path):
     """The same job on 1 CPU and on every CPU writes the same bytes when --threads is the same."""
     if not shutil.which("taskset") or len(os.sched_getaffinity(0)) < 2:
@@ -212,6 +220,7 @@ def test_the_thread_count_and_not_the_cpus_decides_the_bits(tmp_path):
     assert pd.read_csv(tmp_path / "one.csv")["threads"].item() == 2
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_paths_with_spaces_and_non_ascii_characters_work_end_to_end(tmp_path):
     wd = tmp_path / "work dir é"
@@ -228,6 +237,7 @@ def test_paths_with_spaces_and_non_ascii_characters_work_end_to_end(tmp_path):
     assert planned_jobs(wd) == {}
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_editing_the_analysis_reruns_tables_and_figures_but_no_certification(tiny_run, clone):
     f = clone / "rsmooth" / "analysis.py"

@@ -6,7 +6,7 @@ import pytest
 from conftest import shared_data_or_skip
 from pipeline import run_script
 
-pytestmark = pytest.mark.realdata
+pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
 
 def test_short_base_training_on_real_mnist_has_smoothed_risk_below_3_percent(tmp_path):

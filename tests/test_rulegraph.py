@@ -16,6 +16,7 @@ def edges(dot: str) -> tuple[set, set]:
     return set(labels.values()), pairs
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_the_documented_rule_graph_is_the_workflows(tmp_path):
     (tmp_path / "config.yaml").write_text((REPO / "config.yaml").read_text())

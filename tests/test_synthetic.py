@@ -75,6 +75,7 @@ def test_paper_figure4_values_are_pinned():
 PINNED_BETA8_ZETA0 = [0.0, 0.05503, 0.13645, 0.16818]
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_tiny_synthetic_config_runs_end_to_end(tmp_path):
     cfg = {"results": "results", "datasets": {}, "synthetic": {
