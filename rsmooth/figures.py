@@ -15,10 +15,10 @@ from matplotlib.figure import Figure  # noqa: E402
 def risk_curves(curves: pd.DataFrame, spread: pd.DataFrame, log_y: bool = True,
                 title: str = "") -> plt.Figure:
     """The paper's figure: risk Delta(alpha, beta) against alpha, one fitted line per beta,
-    measured points behind it, alpha* marked with its interval, legend "beta = ..., alpha* = ...
-    [low, high]". Draws the tables of :func:`rsmooth.claims.analyze`: ``curves`` (measured and
-    fitted risk per seed; the fit never goes below 0 nor below the smallest measurement) and
-    ``spread`` (alpha* per beta: of the mean curve, with its interval). With several seeds: the
+    measured points behind it, alpha* marked with the extent of its confidence set, legend
+    "beta = ..., alpha* = ... in {set}". Draws the tables of :func:`rsmooth.claims.analyze`:
+    ``curves`` (measured and fitted risk per seed; the fit never goes below 0 nor below the
+    smallest measurement) and ``spread`` (alpha* per beta: of the mean curve, with its set). With several seeds: the
     mean curve and a band of +- one standard deviation of the per-seed fitted curves."""
     seeds = sorted(curves["seed"].unique())
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
@@ -29,7 +29,8 @@ def risk_curves(curves: pd.DataFrame, spread: pd.DataFrame, log_y: bool = True,
         a, mean = fits.index.to_numpy(), fits.mean(axis=1).to_numpy()
         st = spread[spread["beta"] == beta].iloc[0]
         star, lo, hi = st["alpha_star_of_mean_curve"], st["alpha_star_low"], st["alpha_star_high"]
-        label = f"beta = {beta:g}, alpha* = {star:g} [{lo:.3g}, {hi:.3g}]"
+        members = ", ".join(f"{v:g}" for v in _members(st["alpha_star_set"]))
+        label = f"beta = {beta:g}, alpha* = {star:g} in {{{members}}}"
         if len(seeds) > 1:
             sd = fits.std(axis=1, ddof=1).to_numpy()
             ax.fill_between(a, np.maximum(mean - sd, floor), np.maximum(mean + sd, floor), color=color, alpha=0.2)
@@ -37,7 +38,7 @@ def risk_curves(curves: pd.DataFrame, spread: pd.DataFrame, log_y: bool = True,
         ax.plot(measured.index, np.maximum(measured, floor), ".", color=color, alpha=0.3)
         ax.plot(a, np.maximum(mean, floor), "-", color=color, label=label)
         y = max(float(np.interp(star, a, mean)), floor)
-        ax.errorbar([star], [y], xerr=[[star - lo], [hi - star]], fmt="o", color=color,
+        ax.errorbar([star], [y], xerr=[[max(star - lo, 0)], [max(hi - star, 0)]], fmt="o", color=color,
                     markeredgecolor="black", capsize=3)
     if log_y:
         ax.set_yscale("log")
@@ -46,16 +47,23 @@ def risk_curves(curves: pd.DataFrame, spread: pd.DataFrame, log_y: bool = True,
     what = f"seed {seeds[0]}" if len(seeds) == 1 else f"mean of {len(seeds)} seeds, band +- 1 sd"
     methods = "/".join(sorted(curves["curve_method"].unique()))
     ax.set_title(title or f"risk vs alpha ({what}; dots: measured, lines: {methods} fit; "
-                          f"bars: alpha* interval)", fontsize=9)
+                          f"bars: extent of the alpha* confidence set)", fontsize=9)
     ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.3, which="both")
     return fig
 
 
+def _members(text) -> list[float]:
+    """The alphas of an ``alpha_star_set`` cell (space-separated; a one-member set may have been
+    read back as a number)."""
+    return [float(v) for v in str(text).split()]
+
+
 def alpha_star_vs_beta(star: pd.DataFrame, spread: pd.DataFrame) -> plt.Figure:
-    """Left: alpha*(beta) against the diagonal alpha = beta, per seed with its bootstrap
-    interval (conditional on the seed's models) and, with several seeds, the mean with its
-    t-interval over seeds. Right: per seed, the fixed contrast risk(alpha = beta) -
+    """Left: alpha*(beta) against the diagonal alpha = beta, per seed with its confidence set
+    (conditional on the seed's models) and, with several seeds, alpha* of the mean curve with
+    the set over seeds: a vertical line spans a set, a small mark shows each member (a set
+    need not be an interval). Right: per seed, the fixed contrast risk(alpha = beta) -
     risk(alpha = beta - delta) and the cross-fitted gap risk(alpha = beta) - risk(alpha*), each
     with its within-seed interval (> 0: alpha = beta is beaten). Draws the tables of
     :func:`rsmooth.claims.analyze` (alpha_star.csv, alpha_star_seeds.csv), nothing else."""
@@ -63,20 +71,24 @@ def alpha_star_vs_beta(star: pd.DataFrame, spread: pd.DataFrame) -> plt.Figure:
     top = max(star["beta"].max(), star["alpha_star_high"].max()) * 1.05 or 1.0
     ax1.plot([0, top], [0, top], "--", color="grey", label="alpha = beta")
     n = star["seed"].nunique()
+
+    def draw_sets(x, rows, color, marker, label):
+        ax1.vlines(x, rows["alpha_star_low"], rows["alpha_star_high"], color=color, lw=1, alpha=0.7)
+        for xi, members in zip(x, rows["alpha_star_set"]):
+            ys = _members(members)
+            ax1.plot([xi] * len(ys), ys, "_", color=color, ms=6)
+        ax1.plot(x, rows["alpha_star"], marker, color=color, label=label)
+
     for k, (seed, s) in enumerate(star.groupby("seed")):
         x = s["beta"] + 0.006 * (k - (n - 1) / 2)
-        ax1.errorbar(x, s["alpha_star"], yerr=[s["alpha_star"] - s["alpha_star_low"],
-                                               s["alpha_star_high"] - s["alpha_star"]],
-                     fmt=".", color="C0", alpha=0.6, capsize=2,
-                     label="alpha* per seed (bootstrap interval)" if k == 0 else None)
+        draw_sets(x, s, "C0", ".", "alpha* per seed (line: its confidence set)" if k == 0 else None)
     if n > 1:
-        ax1.errorbar(spread["beta"], spread["alpha_star_mean"],
-                     yerr=[spread["alpha_star_mean"] - spread["alpha_star_low"],
-                           spread["alpha_star_high"] - spread["alpha_star_mean"]],
-                     fmt="o-", color="C3", capsize=3, label=f"mean over {n} seeds (t-interval)")
+        x = spread["beta"].to_numpy() + 0.006 * (n + 1) / 2
+        draw_sets(x, spread.assign(alpha_star=spread["alpha_star_of_mean_curve"]), "C3", "o",
+                  f"alpha* of the mean curve, set over {n} seeds")
     ax1.set_xlabel("smoothing noise beta")
     ax1.set_ylabel("best training noise alpha*")
-    ax1.set_title("alpha*(beta)")
+    ax1.set_title("alpha*(beta) and its confidence sets")
     ax1.legend(fontsize=8)
     for name, marker, shift in (("contrast", "o", -0.006), ("gap", "s", 0.006)):
         rows = star[star[name].notna()]
@@ -290,7 +302,7 @@ def paper_comparison(comparison: pd.DataFrame, risk: pd.DataFrame, reference: pd
     mine = stars.dropna(subset=["ours"])
     x = mine["beta"] + 0.006 * (mine["seed"].rank(method="dense") - 1).to_numpy(float)  # seeds side by side
     ax2.vlines(x, mine["ours_low"], mine["ours_high"], color="C0", lw=1)
-    ax2.plot(x, mine["ours"], "o", color="C0", label="ours, per seed (line: bootstrap interval)")
+    ax2.plot(x, mine["ours"], "o", color="C0", label="ours, per seed (line: extent of its confidence set)")
     ax2.set_xlabel("smoothing noise beta")
     ax2.set_ylabel("best training noise alpha*")
     ax2.set_title("alpha*(beta)", fontsize=9)

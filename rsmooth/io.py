@@ -63,10 +63,14 @@ def _umask() -> int:
     return mask
 
 
+FLOAT_FORMAT = "%.12g"  # 12 significant digits: 0.012, not 0.011999999999999997
+
+
 def write_csv(df, path) -> None:
-    """Write a pandas DataFrame as CSV atomically (no index column)."""
+    """Write a pandas DataFrame as CSV atomically (no index column), floats with
+    :data:`FLOAT_FORMAT`: the digits a risk or statistic has, without float noise."""
     with atomic_path(path) as tmp:
-        df.to_csv(tmp, index=False)
+        df.to_csv(tmp, index=False, float_format=FLOAT_FORMAT)
 
 
 def save_figure(fig, stem) -> list[Path]:

@@ -13,10 +13,8 @@ the positions of its grid, as the authors computed it, and its raw argmin. The m
 rsmooth/reference.py; every input is checked before anything is written.
 """
 import argparse
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rsmooth import cli  # noqa: E402
 
 RISK_COLUMNS = ["alpha", "beta", "seed", "n_test", "risk", "risk_low", "risk_high"]
@@ -80,8 +78,8 @@ def main() -> None:
     from rsmooth import analysis, io, reference
 
     ref, n = reference.load_reference(table)
-    claims = reference.replay_claims(ref, n, a.savgol_window, a.savgol_order, a.level, a.n_boot, a.rng_seed,
-                                        a.contrast_delta)
+    claims = reference.replay_claims(ref, n, window=a.savgol_window, order=a.savgol_order, level=a.level,
+                                     n_boot=a.n_boot, rng_seed=a.rng_seed, delta=a.contrast_delta)
     if a.replay:
         if a.claims:
             io.write_csv(claims, a.claims)

@@ -140,7 +140,8 @@ def test_the_risk_figure_draws_no_risk_below_the_data_on_a_coarse_grid():
     df = pd.DataFrame({"seed": 0, "beta": 0.75, "alpha": alphas, "risk": risks, "risk_fitted": fit,
                        "curve_method": method, "n_images": 500})
     spread = pd.DataFrame({"beta": [0.75], "alpha_star_of_mean_curve": [star],
-                           "alpha_star_low": [star - 0.125], "alpha_star_high": [star + 0.125]})
+                           "alpha_star_low": [star - 0.125], "alpha_star_high": [star + 0.125],
+                           "alpha_star_set": [f"{star - 0.125:g} {star:g} {star + 0.125:g}"]})
     fig = figures.risk_curves(df, spread, log_y=False)
     for line in fig.axes[0].get_lines():
         y = np.asarray(line.get_ydata(), float)

@@ -7,7 +7,7 @@ import yaml
 
 from pipeline import planned_jobs, snakemake, tiny_config, tiny_mnist
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 @pytest.fixture
@@ -51,12 +51,17 @@ def test_every_output_exists_with_the_right_columns(run):
     seeds = pd.read_csv(res / "risk_seeds.csv")
     assert len(seeds) == 9 and (seeds["n_seeds"] == 1).all()
     claims = pd.read_csv(res / "claims.csv")
-    assert claims["claim"].tolist() == ["C1", "C2", "C3", "C3", "C3 gap", "C3 gap"]
-    assert claims["beta"].tolist()[2:] == [0.25, 0.5, 0.25, 0.5]
+    assert claims["claim"].tolist() == ["C1", "C2", "C3", "C3", "C3 gap", "C3 gap", "C3 set", "C3 set"]
+    assert claims["beta"].tolist()[2:] == [0.25, 0.5] * 3
     for claim, name in (("C3", "contrast"), ("C3 gap", "gap")):  # one number per statistic and beta
         assert claims[claims["claim"] == claim]["estimate"].tolist() == c3[name].tolist()
     assert claims["verdict"].str.match(r"(supported|contradicted|undecided)").all()
-    assert (claims["low"] <= claims["estimate"]).all() and (claims["estimate"] <= claims["high"]).all()
+    stats = claims[claims["claim"] != "C3 set"]
+    assert (stats["low"] <= stats["estimate"]).all() and (stats["estimate"] <= stats["high"]).all()
+    sets = claims[claims["claim"] == "C3 set"].set_index("beta")  # beta minus the ends of the alpha* set
+    spread = pd.read_csv(res / "alpha_star_seeds.csv").set_index("beta").loc[sets.index]
+    assert np.allclose(sets["low"], sets.index - spread["alpha_star_high"])
+    assert np.allclose(sets["high"], sets.index - spread["alpha_star_low"])
     assert (star["curve_method"] == "unimodal").all()  # 3 alphas: no Savitzky-Golay window fits
     for fig in ("risk_curves", "heatmap", "certified", "alpha_star", "claims"):
         assert (res / "figures" / f"{fig}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
