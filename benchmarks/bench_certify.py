@@ -6,8 +6,11 @@ evaluations/s for the model measured), a straightforward reference loop (fp32 NC
 100 draws per forward pass, votes counted image by image in Python), the pipeline's engine
 (rsmooth.core.Smooth) without and with early stopping, the agreement of its votes and counts
 with the reference on the same draws, and the share of forward passes early stopping saves per
-beta. Prints a Markdown table. ``--dataset mnist`` measures the paper's CNN, ``--dataset
-cifar10`` the dataset's architecture in config.yaml (``fastnet``) or ``--arch``. Uses a trained
+beta. Prints a Markdown table. ``--legacy`` also times the engine as it was before issue 32
+(noise from numpy's PCG64 on the host, drawn image by image; kept here, not in the package)
+beside the current one (noise made on the device by rsmooth.rng), alternating the two
+``--reps`` times on the same images and model. ``--dataset mnist`` measures the paper's CNN,
+``--dataset cifar10`` the dataset's architecture in config.yaml (``fastnet``) or ``--arch``. Uses a trained
 model and the real test images when given (or found in results/), else a randomly initialised
 network on random images.
 """
@@ -91,6 +94,65 @@ def reference_counts(model, x, seed, n, beta, num_classes, device):
     return counts
 
 
+def legacy_vote(smooth, x, indices, n, seed, early_stop=True, stream=core.VOTE_STREAM):
+    """``smooth.vote`` as it was before issue 32 (rsmooth/core.py at commit e6d47bf), for timing
+    only: one numpy PCG64 generator per image seeded with ``(seed, index, stream)``, each
+    image's share of a batch drawn in a Python loop, concatenated and copied to the device.
+    Same schedule and votes semantics; other noise values. beta > 0 only."""
+    bsz = x.shape[0]
+    counts = np.zeros((bsz, smooth.num_classes), dtype=np.int64)
+    n_evals = np.zeros(bsz, dtype=np.int64)
+    shape = tuple(x.shape[1:])
+    x_cpu = x.to('cpu', smooth.dtype)
+    first_want = int(smooth._wants(np.zeros((1, smooth.num_classes), np.int64), np.array([n]), early_stop)[0])
+    next_image = 0
+    active = {}
+    want = np.zeros(0, dtype=np.int64)
+    while next_image < bsz or active:
+        while next_image < bsz and want.sum() < smooth.batch_size:
+            active[next_image] = np.random.default_rng([int(seed), int(indices[next_image]), int(stream)])
+            want = np.append(want, first_want)
+            next_image += 1
+        owners, eps, room = [], [], smooth.batch_size
+        for i, w in zip(active, want):
+            take = int(min(w, room))
+            eps.append(active[i].standard_normal((take, *shape), dtype=np.float32))
+            owners.append(np.full(take, i))
+            room -= take
+            if room == 0:
+                break
+        owner = np.concatenate(owners)
+        noisy = torch.from_numpy(np.concatenate(eps)).to(smooth.dtype).mul_(smooth.beta)
+        noisy += x_cpu[owner]
+        np.add.at(counts, (owner, smooth._predict(noisy)), 1)
+        np.add.at(n_evals, owner, 1)
+        idx = np.fromiter(active, dtype=np.int64, count=len(active))
+        want = smooth._wants(counts[idx], n - n_evals[idx], early_stop)
+        for i in idx[want == 0]:
+            del active[int(i)]
+        want = want[want > 0]
+    return core.VoteResult(counts, n_evals, counts.argmax(axis=1))
+
+
+def side_by_side(smooth, x, idx, n, reps, device):
+    """Evaluations/s of the legacy engine and the current one, full vote and early stopping,
+    alternating legacy, current, legacy, ... ``reps`` times each: {(engine, mode): [rates]}."""
+    rates = {}
+    engines = {"legacy (numpy PCG64 on the host)": lambda **k: legacy_vote(smooth, x, idx, n, 0, **k),
+               "current (Philox on the device)": lambda **k: smooth.vote(x, idx, n, 0, **k)}
+    for f in engines.values():
+        f(early_stop=False)  # warm-up
+    for _ in range(reps):
+        for name, f in engines.items():
+            for early in (False, True):
+                sync(device)
+                t = time.perf_counter()
+                r = f(early_stop=early)
+                sync(device)
+                rates.setdefault((name, early), []).append(r.n_evals.sum() / (time.perf_counter() - t))
+    return rates
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dataset", choices=sorted(DEFAULTS), default="mnist")
@@ -104,11 +166,16 @@ def main():
     p.add_argument("--batch-size", type=int, default=0, help="engine batch (0: 128 on CPU, 4096 on GPU)")
     p.add_argument("--device", default="auto")
     p.add_argument("--json", type=Path, help="also write the numbers as JSON")
+    p.add_argument("--legacy", action="store_true",
+                   help="also time the pre-issue-32 engine (numpy noise on the host) beside the current one")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: every CPU; jobs use 1)")
+    p.add_argument("--reps", type=int, default=5, help="alternations of the two engines with --legacy")
+    p.add_argument("--skip-reference", action="store_true", help="with --legacy: only the side-by-side table")
     a = p.parse_args()
 
     device = models.pick_device(a.device)
     cli.keep_freed_memory()  # as the pipeline's jobs do; the reference loop runs under it too
-    threads = len(os.sched_getaffinity(0))
+    threads = a.threads or len(os.sched_getaffinity(0))
     torch.set_num_threads(threads)
     bs = a.batch_size or (4096 if device.type == "cuda" else 128)
     arch, shape, default_model = DEFAULTS[a.dataset]
@@ -126,6 +193,11 @@ def main():
         x = torch.rand(a.images, *shape)
     model.eval().to(device)
     idx = np.arange(len(x))
+    dev_name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {threads} threads"
+    if a.legacy:
+        print_side_by_side(model, x, idx, a, bs, device, dev_name, arch, source)
+        if a.skip_reference:
+            return
     peak = matmul_peak(device)
     flop_per_eval = flops_per_image(model, shape)
     ceiling = peak * 1e9 / flop_per_eval
@@ -157,7 +229,6 @@ def main():
         r = core.Smooth(model, 10, b, batch_size=bs, device=device).vote(x, idx, a.n, 0, early_stop=True)
         saved[b] = 1 - r.n_evals.sum() / (len(x) * a.n)
 
-    dev_name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {threads} threads"
     print(f"device: {dev_name}; torch {torch.__version__}; {arch}: {source}")
     print(f"{len(x)} images x N = {a.n} draws at beta = {a.beta}; engine batch {bs}\n")
     print("| what | evaluations/s | % of matmul peak | speed-up |")
@@ -178,6 +249,30 @@ def main():
                                       "reference": ref_rate, "engine": eng_rate, "early_stop": es_rate,
                                       "same_counts": same_counts, "same_votes": same_votes,
                                       "images": len(x), "saved": saved}, indent=1))
+
+
+def print_side_by_side(model, x, idx, a, bs, device, dev_name, arch, source):
+    model.to(memory_format=torch.channels_last)
+    smooth = core.Smooth(model, 10, a.beta, batch_size=bs, device=device)
+    rates = side_by_side(smooth, x, idx, a.n, a.reps, device)
+    print(f"device: {dev_name}; torch {torch.__version__}; {arch}: {source}")
+    print(f"{len(x)} images x N = {a.n} draws at beta = {a.beta}; engine batch {bs}; "
+          f"{a.reps} alternations, median (min-max) evaluations/s\n")
+    print("| engine | full vote | early stopping (evaluations made) |")
+    print("| --- | --- | --- |")
+    med = {}
+    for name in dict.fromkeys(k[0] for k in rates):
+        cells = []
+        for early in (False, True):
+            r = np.array(rates[(name, early)])
+            med[(name, early)] = float(np.median(r))
+            cells.append(f"{np.median(r):.0f} ({r.min():.0f}-{r.max():.0f})")
+        print(f"| {name} | {cells[0]} | {cells[1]} |")
+    names = list(dict.fromkeys(k[0] for k in rates))
+    ratio = {e: np.array(rates[(names[1], e)]) / np.array(rates[(names[0], e)]) for e in (False, True)}
+    print(f"| current / legacy, median of the {a.reps} adjacent pairs (min-max) | "
+          + " | ".join(f"{np.median(ratio[e]):.3f} ({ratio[e].min():.3f}-{ratio[e].max():.3f})" for e in (False, True))
+          + " |\n")
 
 
 if __name__ == "__main__":

@@ -10,22 +10,22 @@ pipeline's setting (which isolates what the loop itself gains). Prints noisy tra
 per second, the share of the fp32 matmul peak (3 forward passes' FLOPs per sample: forward,
 and the backward's two products) and both speed-ups. ``--dataset mnist`` measures the paper's
 CNN on 1 x 28 x 28 images, ``--dataset cifar10`` the ``fastnet`` on 3 x 32 x 32 (or ``--arch``).
+``--legacy`` instead times the trainer with the noise it drew before issue 32 (torch.randn from
+a CPU generator) against the current one (rsmooth.rng's counter-based noise, made on the
+device), alternating them ``--reps`` times.
 """
 import argparse
 import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rsmooth import cli, config, models, training  # noqa: E402
+from rsmooth import cli, config, models, training
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_certify import DEFAULTS, flops_per_image, matmul_peak  # noqa: E402
+from bench_certify import DEFAULTS, flops_per_image, matmul_peak
 
 
 def straightforward(model, x, y, alpha, b, c, steps, device):
@@ -57,11 +57,15 @@ def main():
     p.add_argument("--micro-batch", type=int, default=0,
                    help="0: the pipeline's default on CPU (TrainConfig.micro_batch), whole batch on GPU")
     p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: every CPU; jobs use 1)")
+    p.add_argument("--legacy", action="store_true",
+                   help="time the trainer with the pre-issue-32 noise (torch.randn on the CPU) beside the current")
+    p.add_argument("--reps", type=int, default=5, help="alternations with --legacy")
     p.add_argument("--straightforward-only", action="store_true",
                    help="print only the straightforward loop's samples/s (glibc defaults)")
     a = p.parse_args()
     device = models.pick_device(a.device)
-    torch.set_num_threads(len(os.sched_getaffinity(0)))
+    torch.set_num_threads(a.threads or len(os.sched_getaffinity(0)))
     arch, shape, _ = DEFAULTS[a.dataset]
     arch = a.arch or arch
 
@@ -71,6 +75,9 @@ def main():
 
     n = a.batch_size * (a.steps + 1)
     x, y = torch.rand(n, *shape), torch.randint(0, 10, (n,))
+    if a.legacy:
+        legacy_side_by_side(a, net, x, y, device, arch)
+        return
     if a.straightforward_only:
         print(straightforward(net(), x, y, 0.5, a.batch_size, a.copies, a.steps, device))
         return
@@ -104,6 +111,42 @@ def main():
           f"| {ref / plain:.2f}x | 1.00x |")
     print(f"| pipeline (channels_last, micro-batch {micro}) | {fast:.0f} | {pct(fast)} | {fast / plain:.2f}x "
           f"| {fast / ref:.2f}x |")
+
+
+def legacy_side_by_side(a, net, x, y, device, arch):
+    """samples/s of rsmooth.training.train with its noise and with the pre-issue-32 noise
+    (alpha * torch.randn from a CPU generator, then copied to the device), alternating."""
+    import numpy as np
+
+    cli.keep_freed_memory()
+    recipe = config.defaults(a.dataset)["train"]["noisy"]
+    micro = a.micro_batch or (recipe["micro_batch"] if device.type == "cpu" else a.batch_size * a.copies)
+    cfg = training.TrainConfig(**{**recipe, "epochs": 1, "batch_size": a.batch_size, "copies": a.copies,
+                                  "micro_batch": micro})
+    current = training.train_noise
+    gen = torch.Generator().manual_seed(0)
+
+    def legacy(seed, step, m, shape, dev):
+        return torch.randn((m, *shape), generator=gen).to(dev)
+
+    rates = {"legacy (torch.randn on the host)": [], "current (Philox on the device)": []}
+    for rep in range(a.reps + 1):
+        for name, noise in zip(rates, (legacy, current)):
+            training.train_noise = noise
+            try:
+                stats = training.train(net(), x, y, 0.5, cfg, seed=0, device=device, log=lambda *m: None)
+            finally:
+                training.train_noise = current
+            if rep:  # the first round warms up
+                rates[name].append(stats["samples_per_s"])
+    print(f"{arch}, B = {a.batch_size}, C = {a.copies}, micro-batch {micro}, {torch.get_num_threads()} thread(s); "
+          f"{a.reps} alternations, median (min-max) noisy samples/s\n")
+    print("| trainer noise | samples/s |\n| --- | --- |")
+    for name, r in rates.items():
+        print(f"| {name} | {np.median(r):.0f} ({min(r):.0f}-{max(r):.0f}) |")
+    ratio = np.array(rates["current (Philox on the device)"]) / np.array(rates["legacy (torch.randn on the host)"])
+    print(f"| current / legacy, median of adjacent pairs (min-max) | {np.median(ratio):.3f} "
+          f"({ratio.min():.3f}-{ratio.max():.3f}) |")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,12 @@ accumulated before the optimizer step: the same gradient (up to float summation 
 fraction of the memory traffic, which is what makes CPU training fast. Training saves a
 resumable checkpoint after every epoch and, resumed, ends with the same weights as an
 uninterrupted run.
+
+The noise eps is made on the training device by the counter-based generator of
+:mod:`rsmooth.rng` (stream ``TRAIN_STREAM``, never the certification streams): sample r of
+optimizer step t (counted over all epochs) gets draw r of item t under the run's seed, the
+same numbers on a CPU and a GPU. Batch order and augmentation come from a CPU
+``torch.Generator`` with the same seed.
 """
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from . import rng
 from .io import write_bytes
 from .models import check_pixels
 from .seeding import derive_seed
@@ -54,6 +61,15 @@ def train_seed(seed: int, alpha: float, common_noise: bool) -> int:
     otherwise not share. Without, alpha is part of the seed. Different seeds are independent
     either way."""
     return derive_seed(seed, "train") if common_noise else derive_seed(seed, "train", f"{alpha:g}")
+
+
+def train_noise(seed: int, step: int, m: int, shape: tuple[int, ...], device) -> torch.Tensor:
+    """The standard-normal directions eps of the ``m`` samples of optimizer step ``step`` (over
+    all epochs): float32 [m, *shape] on ``device``, row r = draw r of item ``step`` in
+    ``TRAIN_STREAM`` under ``seed``. They depend on nothing else: not alpha (common random
+    numbers scale them), the device, a resume, or the micro-batches."""
+    return rng.normals(seed, rng.TRAIN_STREAM, torch.full((m,), int(step), dtype=torch.int64),
+                       torch.arange(m), shape, device)
 
 
 def onecycle(step: int, total: int) -> float:
@@ -105,9 +121,12 @@ def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, alpha: float
           log=print) -> dict:
     """Train ``model`` in place on float images ``x`` [N, C, H, W] in [0, 1] with noise ``alpha``.
 
-    All randomness (batch order, noise, augmentation) comes from a generator seeded with
-    ``seed``; with ``checkpoint`` set, the state after each epoch is saved there (atomically)
-    and a later call with the same arguments resumes from it. Returns training metrics.
+    All randomness comes from ``seed``: batch order and augmentation from a CPU generator
+    seeded with it, the noise eps of sample r of optimizer step t (counted from the first
+    epoch) from :func:`rsmooth.rng.normals` ``(seed, TRAIN_STREAM, t, r)``, made on ``device``
+    (x + alpha * eps there). With ``checkpoint`` set, the state after each epoch is saved
+    there (atomically) and a later call with the same arguments resumes from it. Returns
+    training metrics.
     A non-finite loss stops training at that step with a ValueError (and removes the
     checkpoint): a diverged model is never returned.
     """
@@ -144,10 +163,11 @@ def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, alpha: float
             yb = y[idx].repeat_interleave(cfg.copies, dim=0)
             if cfg.augment == "crop_flip":
                 xb = _crop_flip(xb, g)
-            if alpha > 0:
-                xb = xb + alpha * torch.randn(xb.shape, generator=g)
-            opt.zero_grad(set_to_none=True)
             m = len(xb)
+            if alpha > 0:
+                xb = xb.to(device, non_blocking=True)
+                xb = xb + alpha * train_noise(seed, epoch * steps + step, m, tuple(xb.shape[1:]), device)
+            opt.zero_grad(set_to_none=True)
             step_loss = 0.0
             for s in range(0, m, cfg.micro_batch):
                 xm = xb[s:s + cfg.micro_batch].to(device, non_blocking=True)
@@ -186,17 +206,20 @@ def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, alpha: float
 def accuracy(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch.device,
              batch_size: int = 128, noise: float = 0.0, seed: int = 0) -> float:
     """Accuracy of ``model`` on ``x``, ``y``: clean (``noise == 0``), or on one draw of
-    x + noise * eps per image, eps from a generator seeded with ``seed``. ``batch_size`` is
-    for speed (128 is the fastest on one CPU thread for both CIFAR-10 and MNIST models)."""
+    x + noise * eps per image, eps of image i = :func:`rsmooth.rng.normals` ``(seed,
+    ACCURACY_STREAM, i, 0)`` made on ``device`` (the same whatever ``batch_size``).
+    ``batch_size`` is for speed (128 is the fastest on one CPU thread for both CIFAR-10 and
+    MNIST models)."""
     model.eval()
     correct = 0
-    g = torch.Generator().manual_seed(seed)
     with torch.inference_mode():
         for s in range(0, len(x), batch_size):
-            xb = x[s:s + batch_size]
+            xb = x[s:s + batch_size].to(device)
             if noise > 0:
-                xb = xb + noise * torch.randn(xb.shape, generator=g)
-            xb = xb.to(device).contiguous(memory_format=torch.channels_last)
+                eps = rng.normals(seed, rng.ACCURACY_STREAM, torch.arange(s, s + len(xb)),
+                                  torch.zeros(len(xb), dtype=torch.int64), tuple(xb.shape[1:]), device)
+                xb = xb + noise * eps
+            xb = xb.contiguous(memory_format=torch.channels_last)
             correct += int((model(xb).argmax(1).cpu() == y[s:s + batch_size]).sum())
     return correct / max(len(x), 1)
 

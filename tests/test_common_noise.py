@@ -59,3 +59,47 @@ def test_the_training_seed_ignores_alpha_only_with_common_noise(alpha):
     assert training.train_seed(7, alpha, True) == training.train_seed(7, 0.1, True)
     assert training.train_seed(7, alpha, False) != training.train_seed(7, 0.1, False)
     assert training.train_seed(7, alpha, True) != training.train_seed(8, alpha, True)
+
+
+def _inputs(model_inputs, x, y, alpha, cfg, seed):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(x[0].numel(), 2))
+    model.register_forward_hook(lambda m, inp, out: model_inputs.append(inp[0].detach().clone()))
+    training.train(model, x, y, alpha, cfg, seed, torch.device("cpu"), log=lambda *a: None)
+    return torch.cat(model_inputs)
+
+
+def test_training_noise_is_the_generators_training_stream_whatever_the_micro_batches():
+    """On zero images with alpha = 1 the network sees eps itself: sample r of optimizer step t
+    gets draw r of item t in rng.TRAIN_STREAM under the run's seed, in any micro-batching."""
+    from rsmooth import rng
+
+    x, y = torch.zeros(10, 1, 3, 3), torch.arange(10) % 2
+    seen = {}
+    for micro in (3, 8):
+        cfg = recipe(epochs=2, batch_size=4, copies=2, micro_batch=micro, optimizer="sgd", lr=0.01)
+        seen[micro] = _inputs([], x, y, 1.0, cfg, seed=77)
+    assert torch.equal(seen[3], seen[8])
+    rows = [8, 8, 4] * 2  # 3 steps per epoch: 4 + 4 + 2 images, 2 copies each
+    expected = torch.cat([rng.normals(77, rng.TRAIN_STREAM, [t] * m, range(m), (1, 3, 3))
+                          for t, m in enumerate(rows)])
+    assert torch.equal(seen[3], expected)
+    assert torch.equal(training.train_noise(77, 4, 8, (1, 3, 3), "cpu"), expected[28:36])  # step 4: rows 28-35
+    # never the certification draws of the same seed and numbers
+    assert not torch.equal(expected[:8], rng.normals(77, rng.VOTE_STREAM, [0] * 8, range(8), (1, 3, 3)))
+
+
+def test_the_noisy_accuracy_draws_one_named_draw_per_image_whatever_the_batch_size():
+    from rsmooth import rng
+
+    x, y = torch.rand(11, 1, 3, 3) * 0.5, torch.zeros(11, dtype=torch.long)
+    seen = {}
+    for bs in (2, 11):
+        inputs = []
+        model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(9, 2))
+        model.register_forward_hook(lambda m, inp, out: inputs.append(inp[0].detach().clone()))
+        training.accuracy(model, x, y, torch.device("cpu"), batch_size=bs, noise=0.25, seed=5)
+        seen[bs] = torch.cat(inputs)
+    assert torch.equal(seen[2], seen[11])
+    eps = rng.normals(5, rng.ACCURACY_STREAM, range(11), [0] * 11, (1, 3, 3))
+    assert torch.equal(seen[2], x + 0.25 * eps)

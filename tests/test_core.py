@@ -5,7 +5,7 @@ import pytest
 import torch
 from statsmodels.stats.proportion import proportion_confint
 
-from rsmooth import core
+from rsmooth import core, rng
 from rsmooth.models import PaperCNN
 
 
@@ -26,10 +26,9 @@ def reference_counts(net, x, idx, n, beta, seed, k, stream=0):
 
 def test_noise_depends_only_on_seed_index_stream_and_not_on_chunking():
     a = core.noise(3, 17, 0, 100, (1, 4, 4))
-    s = core.NoiseStream(3, 17, 0, (1, 4, 4))
-    b = np.concatenate([s.draw(30), s.draw(1), s.draw(69)])
     assert a.shape == (100, 1, 4, 4) and a.dtype == np.float32
-    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a[:30], core.noise(3, 17, 0, 30, (1, 4, 4)))
+    np.testing.assert_array_equal(a, rng.normals(3, 0, [17] * 100, range(100), (1, 4, 4)).numpy())
     assert not np.array_equal(a, core.noise(3, 18, 0, 100, (1, 4, 4)))
     assert not np.array_equal(a, core.noise(4, 17, 0, 100, (1, 4, 4)))
     assert not np.array_equal(a, core.noise(3, 17, 1, 100, (1, 4, 4)))
@@ -87,6 +86,53 @@ def test_early_stopping_saves_draws_at_small_beta_and_never_changes_the_vote():
     assert 1 - r.n_evals.sum() / (100 * 40) > 0.4  # a near-unanimous vote stops after 51 draws
     full = core.Smooth(net, 4, 0.05, channels_last=False).vote(x, np.arange(40), 100, seed=0, early_stop=False)
     np.testing.assert_array_equal(r.vote, full.vote)
+
+
+def test_early_stopped_counts_are_those_of_each_images_first_draws():
+    """An image that stops after n_evals draws has counted exactly its draws 0 .. n_evals - 1,
+    whatever the batches they were made in."""
+    net = tiny_net()
+    x = torch.rand(12, 1, 4, 4, dtype=torch.float64)
+    idx = np.arange(40, 52)
+    for bs in (3, 50):
+        r = core.Smooth(net, 4, 0.4, batch_size=bs, channels_last=False).vote(x, idx, 60, seed=2)
+        assert (r.n_evals < 60).any()
+        for j in range(12):
+            ref = reference_counts(net, x[j:j + 1], idx[j:j + 1], int(r.n_evals[j]), 0.4, 2, 4)
+            np.testing.assert_array_equal(r.counts[j], ref[0], err_msg=f"image {j}, batch {bs}")
+
+
+def test_a_job_run_alone_or_in_another_order_gives_each_image_the_same_counts():
+    net = tiny_net()
+    x = torch.rand(9, 1, 4, 4, dtype=torch.float64)
+    idx = np.arange(200, 209)
+    s = core.Smooth(net, 4, 0.5, batch_size=16, channels_last=False)
+    full = s.vote(x, idx, 50, seed=4, early_stop=False)
+    some = [7, 2, 5]
+    alone = s.vote(x[some], idx[some], 50, seed=4, early_stop=False)
+    np.testing.assert_array_equal(alone.counts, full.counts[some])
+    perm = np.random.default_rng(1).permutation(9)
+    shuffled = s.vote(x[perm], idx[perm], 50, seed=4, early_stop=False)
+    np.testing.assert_array_equal(shuffled.counts, full.counts[perm])
+
+
+def test_noise_is_made_on_the_engines_device_once_per_forward_pass(monkeypatch):
+    """No per-image loop and no noise copied from the host: each batch asks the generator once,
+    for the device the network runs on."""
+    calls, passes = [], []
+    real = rng.normals
+
+    def spy(seed, stream, index, draw, shape, device=None):
+        calls.append((torch.device(device), len(index)))
+        return real(seed, stream, index, draw, shape, device)
+
+    monkeypatch.setattr(rng, "normals", spy)
+    net = tiny_net()
+    net.register_forward_hook(lambda m, i, o: passes.append(len(i[0])))
+    x = torch.rand(10, 1, 4, 4, dtype=torch.float64)
+    core.Smooth(net, 4, 0.3, batch_size=25, device="cpu", channels_last=False).vote(x, np.arange(10), 40, seed=0)
+    assert len(calls) == len(passes) > 1
+    assert [n for _, n in calls] == passes and all(d == torch.device("cpu") for d, _ in calls)
 
 
 def test_draws_before_decision_is_exact_on_all_small_cases():
