@@ -508,8 +508,12 @@ def analyze_cubes(alphas, betas, cubes: dict, *, window: int, order: int, level:
     one = len(seeds) == 1
     suffix = "; 1 seed: about the models trained once, not the training procedure" if one else ""
     claims = claim_rows(grid, pooled, sets, mean_stars, level, len(seeds), n_images, notes, methods, suffix)
-    star = _per_seed_table(grid, seeds, list(cubes), point, shared, level)
-    return Analysis(claims, star, _over_seeds_table(grid, star, sets, mean_stars), _curves_table(grid, seeds, cubes))
+    from .curves import fit_curves
+
+    fits = [fit_curves(grid.alphas, d.risk.T, grid.window, grid.order) for d in seeds]  # (betas, alphas), method
+    star = _per_seed_table(grid, seeds, list(cubes), fits, point, shared, level)
+    return Analysis(claims, star, _over_seeds_table(grid, star, sets, mean_stars),
+                    _curves_table(grid, seeds, list(cubes), fits))
 
 
 def _describe(grid: Grid, pooled: Pooled, point, seed_names, mean_risk, mean_stars, stars):
@@ -542,19 +546,17 @@ def _describe(grid: Grid, pooled: Pooled, point, seed_names, mean_risk, mean_sta
     return notes, methods
 
 
-def _per_seed_table(grid: Grid, seeds: list[SeedDraws], names, point, shared: bool, level: float) -> pd.DataFrame:
+def _per_seed_table(grid: Grid, seeds: list[SeedDraws], names, fits, point, shared: bool,
+                    level: float) -> pd.DataFrame:
     """alpha_star.csv: per seed and beta, alpha* with its confidence set (that seed's images,
     conditional on its models), the risks the claims read, and the seed's own contrast and gap
     (the statistics averaged into the claims) with within-seed intervals."""
-    from .curves import fit_curves
-
     alphas, betas = grid.alphas, grid.betas
     contrast = {j: (2 + c, lo) for c, (j, _, lo) in enumerate(grid.contrasts)}
     gap = {j: grid.first_gap + c for c, (j, _) in enumerate(grid.c3)}
     at_beta = dict(grid.c3)
     rows = []
-    for si, (seed, d) in enumerate(zip(names, seeds)):
-        fitted = fit_curves(alphas, d.risk.T, grid.window, grid.order)
+    for si, (seed, d, fitted) in enumerate(zip(names, seeds, fits)):
         own = pool(point[si:si + 1], d.boot[None], shared, d.n, level)
         for j, beta in enumerate(betas):
             k = d.stars[j]
@@ -591,13 +593,10 @@ def _over_seeds_table(grid: Grid, star: pd.DataFrame, sets: dict, mean_stars) ->
     return out
 
 
-def _curves_table(grid: Grid, seeds: list[SeedDraws], cubes: dict) -> pd.DataFrame:
+def _curves_table(grid: Grid, seeds: list[SeedDraws], names, fits) -> pd.DataFrame:
     """curves.csv: measured and fitted risk per seed, beta and alpha."""
-    from .curves import fit_curves
-
     rows = []
-    for seed, d in zip(cubes, seeds):
-        fitted, method = fit_curves(grid.alphas, d.risk.T, grid.window, grid.order)
+    for seed, d, (fitted, method) in zip(names, seeds, fits):
         rows += [{"seed": seed, "beta": beta, "alpha": a, "risk": d.risk[i, j], "risk_fitted": fitted[j, i],
                   "curve_method": method, "n_images": d.n}
                  for j, beta in enumerate(grid.betas) for i, a in enumerate(grid.alphas)]
