@@ -19,6 +19,9 @@ import jsonschema
 import numpy as np
 import yaml
 
+from .sizing import NOMINAL_SIZE
+
+TEST_IMAGES = {source: sizes[1] for source, sizes in NOMINAL_SIZE.items()}  # known before any data
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
 
 
@@ -165,6 +168,10 @@ def _semantic_errors(config: dict) -> list[str]:
                 msgs.append(f"config key datasets.{name}.certify.radius_pairs[{i}]: "
                             f"{pair} is not on the alpha x beta grid")
         cert = ds["certify"]
+        size = TEST_IMAGES.get(ds["source"]) if not ds.get("classes") else None
+        if size and cert["n_test"] > size:
+            msgs.append(f"config key datasets.{name}.certify.n_test: {cert['n_test']} exceeds the "
+                        f"{size} test images of {ds['source']} (0 = all)")
         if cert["n_test"] == 1:
             msgs.append(f"config key datasets.{name}.certify.n_test: 1 image cannot be split into "
                         "the two halves that choose alpha* and measure its gap; use 0 (all) or >= 2")

@@ -176,6 +176,37 @@ def load_cache(path: str | Path, train: bool = True) -> Arrays:
     return a
 
 
+SAMPLES = ("random", "first")  # how certify.sample picks n_test of the test images
+
+
+def test_sample(size: int, n_test: int, kind: str, seed: int) -> np.ndarray:
+    """The indices (ascending) of the test images a run certifies: all ``size`` when ``n_test``
+    is 0 or ``size``; else ``kind`` "first", the first ``n_test``, or "random", the first
+    ``n_test`` of a uniformly random permutation of the test set drawn from ``seed`` (numpy's
+    PCG64 seeded by ``derive_seed(seed, "test-sample", size)``).
+
+    Guarantee: the result depends on ``(size, n_test, kind, seed)`` only, so every alpha, beta
+    and noise seed of a run certifies the same images (the pairing behind the claims and the
+    common random numbers); a random sample is uniform over the subsets of ``n_test`` images,
+    and a larger ``n_test`` extends a smaller one (the samples are nested). MNIST's test set
+    is not in random order (its first half is much easier to get wrong than its second), so
+    "first" is a biased sample of it: docs/results.md.
+    """
+    from .seeding import derive_seed
+
+    if kind not in SAMPLES:
+        raise ValueError(f"sample must be one of {', '.join(SAMPLES)}, got {kind!r}")
+    if not 0 <= n_test <= size:
+        raise ValueError(f"n_test {n_test} is outside [0, {size}], the test images there are "
+                         "(config key certify.n_test; 0 = all)")
+    if n_test in (0, size):
+        return np.arange(size)
+    if kind == "first":
+        return np.arange(n_test)
+    order = np.random.Generator(np.random.PCG64(derive_seed(seed, "test-sample", size))).permutation(size)
+    return np.sort(order[:n_test])
+
+
 def to_float(x: np.ndarray) -> torch.Tensor:
     """uint8 [N, C, H, W] -> float32 in [0, 1] (what ToTensor gives), channels_last."""
     return (torch.from_numpy(x).float() / 255.0).contiguous(memory_format=torch.channels_last)

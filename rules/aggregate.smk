@@ -1,6 +1,12 @@
 # Stage 4: the tidy risk table of each dataset, its spread over seeds and the environments.
 import json
 
+# Which test images the certification tables cover, a column of risk.csv: the whole test set
+# (n_test 0) or certify.sample.
+test_images = lambda ds: (
+    DATASETS[ds]["certify"]["sample"] if DATASETS[ds]["certify"]["n_test"] else "all"
+)
+
 # The training metrics of every model of each dataset; none for checkpoints of the user's.
 METRICS = {
     ds: (
@@ -50,6 +56,7 @@ rule aggregate:
             {
                 "radii": DATASETS[wc.dataset]["analysis"]["radii"],
                 "level": DATASETS[wc.dataset]["analysis"]["level"],
+                "sample": test_images(wc.dataset),
             }
         ),
     shell:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Aggregate per-image certification CSVs into the tidy risk table.
 
-risk.csv: one row per (alpha, beta, seed) with n_test, errors, risk and its Clopper-Pearson
+risk.csv: one row per (alpha, beta, seed) with the test images (sample, n_test), errors, risk and its Clopper-Pearson
 interval at --level, certified accuracy at each --radii, the average certified radius, and the
 training metrics of h_alpha (empty without --metrics: checkpoints that the pipeline did not
 train). With several seeds, the mean and spread over seeds of each risk with a Student-t
@@ -27,6 +27,9 @@ def parser() -> argparse.ArgumentParser:
                    help="radii of the certified-accuracy columns")
     p.add_argument("--level", type=cli.probability, required=True,
                    help="confidence level of the risk intervals (risk.csv and the seeds summary)")
+    p.add_argument("--sample", choices=["all", "random", "first"], required=True,
+                   help="which test images the tables cover (config certify.sample; all when n_test is 0), "
+                        "written as a column")
     p.add_argument("--dataset", default="", help="dataset name, written as a column")
     p.add_argument("--risk", required=True, type=Path, help="tidy risk table to write")
     p.add_argument("--seeds-summary", type=Path, help="per-(alpha, beta) mean and spread over seeds")
@@ -50,7 +53,7 @@ def main() -> None:
     for df in certs.values():
         first = df.iloc[0]
         key = {"alpha": float(first["alpha"]), "beta": float(first["beta"]), "seed": int(first["seed"])}
-        rows.append({"dataset": a.dataset, **key, **analysis.summarize(df, a.radii, a.level)})
+        rows.append({"dataset": a.dataset, **key, "sample": a.sample, **analysis.summarize(df, a.radii, a.level)})
     risk = pd.DataFrame(rows).sort_values(["seed", "beta", "alpha"]).reset_index(drop=True)
     cols = ["alpha", "seed", "clean_test_acc", "noisy_test_acc", "final_loss", "train_env"]
     if metrics:

@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Smoothed predictions and certified radii of one base classifier h_alpha at noise beta.
 
-For each of the first --n-test test images: the majority vote of h_alpha over --n-votes draws
+For each of --n-test test images (a --sample of the test set, the same for every job of a
+run; 0: all of them): the majority vote of h_alpha over --n-votes draws
 of x + beta * eps (the paper's smoothed prediction), then Cohen et al.'s CERTIFY with the vote as
 the selection step and --n-cert further draws (0: no radii). The noise of image i depends only
 on (--seed, i): the same for every alpha and beta. Writes one CSV row per image.
@@ -23,7 +24,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", required=True, type=cli.nonneg_float, help="training noise of the model (a label)")
     p.add_argument("--beta", required=True, type=cli.nonneg_float, help="smoothing noise std (pixels)")
     p.add_argument("--seed", type=cli.nonneg_int, required=True, help="noise seed")
-    p.add_argument("--n-test", type=cli.nonneg_int, required=True, help="first K test images (0: all)")
+    p.add_argument("--n-test", type=cli.nonneg_int, required=True, help="test images to certify (0: all)")
+    p.add_argument("--sample", choices=["random", "first"], required=True,
+                   help="which --n-test images: a seeded uniform sample, or the first (rsmooth.data.test_sample)")
+    p.add_argument("--sample-seed", type=cli.nonneg_int, required=True, help="seed of the random sample")
     p.add_argument("--n-votes", type=cli.positive_int, required=True, help="N: draws for the vote")
     p.add_argument("--n-cert", type=cli.nonneg_int, required=True, help="n: draws for the radius (0: none)")
     p.add_argument("--failure-prob", type=cli.probability, required=True,
@@ -58,25 +62,27 @@ def main() -> None:
     if a.n_test > len(ds.x_test):
         raise ValueError(f"--n-test {a.n_test} exceeds the {len(ds.x_test)} test images of "
                          f"{a.data} (config key certify.n_test; 0 = all)")
-    n_test = a.n_test or len(ds.x_test)
+    index = data.test_sample(len(ds.x_test), a.n_test, a.sample, a.sample_seed)
+    n_test = len(index)
     c, h, _ = ds.shape
     net = models.load_state(models.build_model(a.arch, c, ds.num_classes, h), a.model)
     model = models.with_normalize(net, c, a.mean, a.std)  # after the noise, inside h
     model.to(device).to(memory_format=torch.channels_last).eval()
-    x = data.to_float(ds.x_test[:n_test])
-    y = ds.y_test[:n_test]
+    x = data.to_float(ds.x_test[index])
+    y = ds.y_test[index]
     models.check_finite(model, x[:a.batch_size].to(device).contiguous(memory_format=torch.channels_last), a.model)
     smooth = Smooth(model, ds.num_classes, a.beta, batch_size=a.batch_size, device=device)
-    print(f"certifying alpha={a.alpha:g} beta={a.beta:g} seed={a.seed}: {n_test} images, "
+    print(f"certifying alpha={a.alpha:g} beta={a.beta:g} seed={a.seed}: {n_test} images "
+          f"({'all' if n_test == len(ds.x_test) else a.sample}), "
           f"N={a.n_votes}, n={a.n_cert}, on {device} ({threads} threads)")
     t0 = time.perf_counter()
     with tqdm(total=n_test, desc="images", mininterval=5, ascii=True) as bar:
-        r = smooth.certify(x, np.arange(n_test), a.n_votes, a.n_cert, a.failure_prob, a.seed,
+        r = smooth.certify(x, index, a.n_votes, a.n_cert, a.failure_prob, a.seed,
                            early_stop=a.early_stop, progress=bar)
     wall = time.perf_counter() - t0
     counts = np.sort(r.vote.counts, axis=1)
     df = pd.DataFrame({
-        "alpha": a.alpha, "beta": a.beta, "seed": a.seed, "index": np.arange(n_test), "label": y,
+        "alpha": a.alpha, "beta": a.beta, "seed": a.seed, "index": index, "label": y,
         "vote": r.vote.vote, "count_top": counts[:, -1],
         "count_second": counts[:, -2] if counts.shape[1] > 1 else 0,
         "n_evals": r.vote.n_evals, "count_cert": r.count_cert, "p_lower": r.p_lower,

@@ -80,7 +80,7 @@ def rule_args(name: str) -> list[str]:
     options = {
         "train.py": {**d["train"]["noisy"], "epochs": 1, "copies": 1, "common_noise": True, **job},
         "certify.py": {**{k: v for k, v in d["certify"].items() if k != "radius_pairs"}, **job},
-        "aggregate.py": {"radii": an["radii"], "level": an["level"]},
+        "aggregate.py": {"radii": an["radii"], "level": an["level"], "sample": "random"},
         "claims.py": {**analysis, "rng_seed": an["bootstrap_seed"]},
         "compare.py": {**analysis, "rng_seed": an["bootstrap_seed"]},
         "prepare_data.py": {"root": "data"},

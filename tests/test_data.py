@@ -84,3 +84,36 @@ def test_keep_classes_relabels_in_order(tmp_path):
     assert a.num_classes == 2 and set(np.unique(a.y_train)) == {0, 1}
     full = data.read_npz(p)
     assert (a.y_train == 0).sum() == (full.y_train == 8).sum()
+
+
+def test_the_test_sample_is_a_function_of_its_seed_alone_and_nested():
+    a = data.test_sample(10000, 500, "random", 0)
+    assert np.array_equal(a, data.test_sample(10000, 500, "random", 0))  # every job: the same
+    assert len(a) == 500 and np.all(np.diff(a) > 0) and a.min() >= 0 and a.max() < 10000
+    assert not np.array_equal(a, np.arange(500))                         # not the first 500
+    b = data.test_sample(10000, 500, "random", 1)
+    assert len(np.intersect1d(a, b)) < 100                               # another seed: other images
+    assert np.isin(a, data.test_sample(10000, 2000, "random", 0)).all()  # a larger n_test extends it
+    assert np.array_equal(data.test_sample(10000, 500, "first", 0), np.arange(500))
+    for n in (0, 10000):
+        assert np.array_equal(data.test_sample(10000, n, "random", 3), np.arange(10000))
+
+
+def test_the_random_test_sample_is_uniform_over_the_images():
+    # 400 seeds x 25 of 100 images: each image is drawn 100 times in expectation (binomial
+    # sd 8.7); the first and last halves equally often (a first-K sample would put all in one).
+    hits = np.zeros(100)
+    for seed in range(400):
+        hits[data.test_sample(100, 25, "random", seed)] += 1
+    assert hits.sum() == 400 * 25
+    assert 55 < hits.min() and hits.max() < 145
+    assert abs(hits[:50].sum() - hits[50:].sum()) < 400
+
+
+@pytest.mark.parametrize("args, words", [
+    ((100, 101, "random", 0), "n_test 101 is outside [0, 100]"),
+    ((100, 10, "last", 0), "sample must be one of random, first, got 'last'"),
+])
+def test_a_bad_test_sample_is_refused(args, words):
+    with pytest.raises(ValueError, match=words.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(").replace(")", r"\)")):
+        data.test_sample(*args)

@@ -16,7 +16,12 @@ def run(tiny_run):
 
 
 def test_every_output_exists_with_the_right_columns(run):
+    from rsmooth import data
+
     res = run / "results" / "mnist"
+    # the certified images: a random sample of the test set, the same for every job
+    sample = data.test_sample(len(data.load_cache(res / "data.npz", train=False).y_test), 30, "random", 0)
+    assert sample.tolist() != list(range(30))
     for a in ("0", "0.25", "0.5"):
         assert (res / "models" / f"alpha{a}_seed0.pt").stat().st_size > 1000
         for b in ("0", "0.25", "0.5"):
@@ -24,7 +29,7 @@ def test_every_output_exists_with_the_right_columns(run):
             assert list(df.columns) == ["alpha", "beta", "seed", "index", "label", "vote", "count_top",
                                         "count_second", "n_evals", "count_cert", "p_lower", "radius",
                                         "abstain", "correct"]
-            assert len(df) == 30 and df["index"].tolist() == list(range(30))
+            assert df["index"].tolist() == sample.tolist()
             assert (df["count_top"] >= df["count_second"]).all()
             assert (df["n_evals"] <= 20).all() and (df["vote"].between(0, 9)).all()
             assert df["correct"].tolist() == (df["vote"] == df["label"]).astype(int).tolist()
@@ -34,6 +39,7 @@ def test_every_output_exists_with_the_right_columns(run):
     assert len(risk) == 9
     assert {"alpha", "beta", "seed", "n_test", "errors", "risk", "risk_low", "risk_high", "acr",
             "cert_acc_r0", "clean_test_acc"} <= set(risk.columns)
+    assert (risk["sample"] == "random").all() and (risk["n_test"] == 30).all()
     assert risk["risk"].between(0, 1).all()
     assert (risk["risk_low"] <= risk["risk"]).all() and (risk["risk"] <= risk["risk_high"]).all()
     assert np.allclose(risk["risk"], risk["errors"] / risk["n_test"])

@@ -94,6 +94,15 @@ def test_one_test_image_is_refused_since_the_gap_needs_two_halves():
         validate_config(_with(datasets=ds))
 
 
+def test_n_test_above_a_known_test_set_is_refused_when_the_config_is_read():
+    ds = {"mnist": {**PRESET["datasets"]["mnist"], "certify": {"n_test": 10001}}}
+    with pytest.raises(ConfigError, match=r"config key datasets\.mnist\.certify\.n_test: 10001 exceeds "
+                                          r"the 10000 test images of mnist \(0 = all\)"):
+        validate_config(_with(datasets=ds))
+    ds["mnist"]["certify"]["n_test"] = 10000  # the whole set, by count: fine
+    validate_config(_with(datasets=ds))
+
+
 def test_the_removed_warm_worker_key_is_refused_by_name():
     with pytest.raises(ConfigError, match="warm_worker"):
         validate_config(_with(warm_worker=True))
