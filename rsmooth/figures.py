@@ -258,19 +258,47 @@ def claims_figure(claims: pd.DataFrame, title: str = "") -> Figure:
     return fig
 
 
+# How paper_comparison marks the agrees column of paper_comparison.csv: (marker, filled).
+AGREES_STYLE = {"yes": ("o", True), "undecided": ("o", False), "no": ("s", True)}
+
+
+def _agrees_marks(ax, x, y, agrees, color, size: float) -> None:
+    """Mark points by their ``agrees`` verdict (:data:`AGREES_STYLE`; others: nothing)."""
+    for verdict, (marker, filled) in AGREES_STYLE.items():
+        k = np.asarray(agrees) == verdict
+        ax.plot(np.asarray(x)[k], np.asarray(y)[k], marker, ls="none", color=color, mec="black", ms=size,
+                mfc=color if filled else "white", zorder=3)
+
+
+def _agrees_legend(ax) -> None:
+    """Legend entries (no data) for the marks of :func:`_agrees_marks`."""
+    for (marker, filled), word in zip(AGREES_STYLE.values(), ("agrees", "undecided", "disagrees")):
+        ax.plot([], [], marker, ls="none", color="grey", mec="black", mfc="grey" if filled else "white",
+                label=f"verdict: {word}")
+
+
+def _agrees_count(rows: pd.DataFrame) -> str:
+    n = rows["agrees"].value_counts()
+    return ", ".join(f"{n.get(v, 0)} {word}" for v, word in (("yes", "agree"), ("no", "disagree"),
+                                                            ("undecided", "undecided")))
+
+
 def paper_comparison(comparison: pd.DataFrame, risk: pd.DataFrame, reference: pd.DataFrame,
                      title: str = "") -> plt.Figure:
     """This pipeline beside the paper (rsmooth/reference.py). Left: risk against alpha at each
-    beta both have, the paper's measured risks dashed, ours solid with a band of the 95%
-    Clopper-Pearson intervals of risk.csv (several seeds: the mean, the band spanning every
-    seed's interval); alpha* of each side marked. Right: alpha*(beta) of both against the
-    diagonal (the paper's Savitzky-Golay and raw argmin, ours per seed). Draws only the values
-    of the three tables."""
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.4))
+    beta both have, the paper's measured risks dashed, ours solid (the mean over seeds) with a
+    band of the Clopper-Pearson intervals of risk.csv (several seeds: spanning every seed's
+    interval); each compared cell marked by its ``agrees`` verdict (filled circle: the ratio ours
+    / paper shown inside the tolerance, square: outside, hollow circle: undecided); alpha* of
+    each side marked. Right: alpha*(beta) of both against the diagonal (the paper's
+    Savitzky-Golay and raw argmin, ours per seed with the extent of its confidence set, marked
+    by whether the paper's alpha* lies in it). Draws only the values of the three tables; the
+    verdicts are the table's."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.6))
     cells = comparison[comparison["quantity"] == "risk"]
     pairs = cells[["beta", "beta_paper"]].drop_duplicates().sort_values("beta").to_numpy()
     colors = sns.color_palette("viridis", max(len(pairs), 1))
-    floor = 0.5 / max(risk["n_test"].max(), comparison["n_paper"].max())
+    floor = 0.5 / max(risk["n_test"].max(), comparison["paper_images"].max())
     for color, (beta, bp) in zip(colors, pairs):
         theirs = reference[reference["beta"] == bp].sort_values("alpha")
         ax1.plot(theirs["alpha"], np.maximum(theirs["risk"], floor), "--", color=color, lw=1,
@@ -278,18 +306,24 @@ def paper_comparison(comparison: pd.DataFrame, risk: pd.DataFrame, reference: pd
         g = risk[risk["beta"] == beta].groupby("alpha")
         ax1.fill_between(g["risk_low"].min().index, np.maximum(g["risk_low"].min(), floor),
                          np.maximum(g["risk_high"].max(), floor), color=color, alpha=0.2)
-        ax1.plot(g["risk"].mean().index, np.maximum(g["risk"].mean(), floor), "o-", color=color, ms=3,
+        ax1.plot(g["risk"].mean().index, np.maximum(g["risk"].mean(), floor), ".-", color=color, ms=3,
                  label=f"ours, beta = {beta:g}")
+        c = cells[cells["beta"] == beta]
+        _agrees_marks(ax1, c["alpha_ours"], np.maximum(c["ours"], floor), c["agrees"].fillna(""), color, 6)
         star = comparison[(comparison["quantity"] == "risk_alpha_star") & (comparison["beta"] == beta)]
-        ax1.plot(star["alpha_ours"], np.maximum(star["ours"], floor), "o", color=color, mec="black", ms=7)
         ax1.plot(star["alpha_paper"].iloc[:1], np.maximum(star["paper"].iloc[:1], floor), "X", color=color,
                  mec="black", ms=8)
+        ax1.plot(star["alpha_ours"], np.maximum(star["ours"], floor), "*", color=color, mec="black", ms=10)
     if not len(pairs):
         ax1.text(0.5, 0.5, "no (alpha, beta) of ours on the paper's grid", ha="center", transform=ax1.transAxes)
     ax1.set_yscale("log")
     ax1.set_xlabel("training noise alpha")
     ax1.set_ylabel("risk of the smoothed classifier")
-    ax1.set_title("risk vs alpha (band: 95% CP; o: our alpha*, X: the paper's)", fontsize=9)
+    band = (f"[{comparison['fidelity_low'].iloc[0]:g}, {comparison['fidelity_high'].iloc[0]:g}]"
+            if len(comparison) else "")
+    ax1.set_title(f"risk vs alpha (band: CP; *: our alpha*, X: the paper's)\nratio ours / paper in {band}: "
+                  f"{_agrees_count(cells)}", fontsize=9)
+    _agrees_legend(ax1)
     ax1.legend(fontsize=7, ncols=2)
     stars = comparison[comparison["quantity"] == "alpha_star"]
     raw = comparison[comparison["quantity"] == "alpha_star_raw"]
@@ -299,13 +333,16 @@ def paper_comparison(comparison: pd.DataFrame, risk: pd.DataFrame, reference: pd
     ax2.plot(paper["beta_paper"], paper["paper"], "x--", color="C3", label="paper: Savitzky-Golay (15, 3)")
     p_raw = raw.dropna(subset=["paper"]).drop_duplicates("beta_paper")
     ax2.plot(p_raw["beta_paper"], p_raw["paper"], "+", color="C3", ms=9, label="paper: raw argmin")
-    mine = stars.dropna(subset=["ours"])
+    mine = stars.dropna(subset=["ours"]).assign(agrees=lambda d: d["agrees"].fillna(""))
     x = mine["beta"] + 0.006 * (mine["seed"].rank(method="dense") - 1).to_numpy(float)  # seeds side by side
     ax2.vlines(x, mine["ours_low"], mine["ours_high"], color="C0", lw=1)
-    ax2.plot(x, mine["ours"], "o", color="C0", label="ours, per seed (line: extent of its confidence set)")
+    ax2.plot(x[mine["agrees"] == ""], mine.loc[mine["agrees"] == "", "ours"], "o", color="C0", alpha=0.5)
+    _agrees_marks(ax2, x, mine["ours"], mine["agrees"], "C0", 6)
+    ax2.plot([], [], "o", color="C0", mec="black", label="ours, per seed (line: extent of its confidence set)")
+    _agrees_legend(ax2)
     ax2.set_xlabel("smoothing noise beta")
     ax2.set_ylabel("best training noise alpha*")
-    ax2.set_title("alpha*(beta)", fontsize=9)
+    ax2.set_title(f"alpha*(beta); the paper's in our set's span: {_agrees_count(mine)}", fontsize=9)
     ax2.legend(fontsize=7)
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3, which="both")

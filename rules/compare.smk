@@ -1,12 +1,17 @@
 # Stage 4c: this pipeline beside the paper's own published table (reference/, or the dataset's
-# `reference` key): risks cell by cell, alpha*(beta) and the headline risks of both sides, and
-# the paper's claims replayed on its counts (rsmooth/reference.py). Only for datasets with a
-# reference table (the default target in the Snakefile).
+# `reference` key): risks cell by cell, each with the ratio ours / paper and a fidelity verdict
+# against analysis.fidelity_ratio; alpha*(beta) of both sides, the paper's against our alpha*
+# confidence set; the headline risks of both sides; and the paper's claims replayed on
+# its counts (rsmooth/reference.py). Only for datasets with a reference table (the default
+# target in the Snakefile).
 #
 # The paper's tables ship in reference/; the command names that folder by the shell variable
 # $RSMOOTH_REFERENCE (as it names the scripts' folder), so the workflow's place is in no params:
 # a new clone in another folder reruns nothing. params.digest (the table's content) reruns the
-# rule after an edit.
+# rule after an edit. Each table is loaded and checked here, when the workflow is read: a
+# malformed one (a missing column, a value that is not a number, errors / risk not one test-image
+# count, ...) is refused in one line naming its config key before any job runs. So is a
+# tolerance of the fidelity verdicts (analysis.fidelity_ratio) that is not 0 < low < 1 < high.
 from rsmooth import reference
 
 # The reference table of each dataset (None: no comparison), resolved once here, like the data
@@ -17,6 +22,8 @@ REFERENCE = {}
 for _ds, _d in DATASETS.items():
     try:
         REFERENCE[_ds] = reference.resolve(_d["reference"], _d["source"], _d["classes"])
+        if REFERENCE[_ds]:
+            reference.load_reference(REFERENCE[_ds])
     except ValueError as e:
         raise WorkflowError(f"config key datasets.{_ds}.reference: {e}") from None
 REFERENCE_ARG = {
@@ -25,6 +32,16 @@ REFERENCE_ARG = {
     if p
 }
 REFERENCE_MD5 = {ds: provenance.md5_file(p) for ds, p in REFERENCE.items() if p}
+# The tolerance of the fidelity verdicts, fixed before the run, as compare.py's option.
+FIDELITY_ARGS = {}
+for _ds in REFERENCE_ARG:
+    try:
+        _band = reference.fidelity_band(DATASETS[_ds]["analysis"]["fidelity_ratio"])
+    except ValueError as e:
+        raise WorkflowError(
+            f"config key datasets.{_ds}.analysis.fidelity_ratio: {e}"
+        ) from None
+    FIDELITY_ARGS[_ds] = cli_args({"fidelity_ratio": _band})
 
 
 rule compare:
@@ -61,11 +78,12 @@ rule compare:
         table=lambda wc: REFERENCE_ARG[wc.dataset],
         digest=lambda wc: REFERENCE_MD5[wc.dataset],
         args=lambda wc: CLAIMS_ARGS[wc.dataset],  # the claims' options (rules/claims.smk)
+        fidelity=lambda wc: FIDELITY_ARGS[wc.dataset],
         stem=lambda wc, output: output.png[: -len(".png")],
     shell:
         script(
             "compare",
             '--reference-dir "$RSMOOTH_REFERENCE" --reference {params.table:q} --risk {input.risk:q} --alpha-star {input.alpha_star:q}'
-            " {params.args} --out {output.table:q} --claims {output.claims:q}"
+            " {params.args} {params.fidelity} --out {output.table:q} --claims {output.claims:q}"
             " --figure {params.stem:q} > {log:q} 2>&1",
         )

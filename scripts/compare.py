@@ -3,22 +3,25 @@
 paper's claims on that table.
 
   compare.py --risk risk.csv --alpha-star alpha_star.csv --reference TABLE --out CSV
-             --claims CSV --figure STEM      (what the compare rule runs)
+             --fidelity-ratio LOW HIGH --claims CSV --figure STEM   (what the compare rule runs)
   compare.py --replay TABLE [--claims CSV]   (the claims of the paper's table alone)
 
 TABLE has the columns alpha, beta, errors, risk, its risks errors over one test-image count
 (derived and checked). The comparison matches each cell of ours to the nearest reference alpha
-and beta closer than the tolerance; the paper's alpha* is its Savitzky-Golay (15, 3) argmin over
-the positions of its grid, as the authors computed it, and its raw argmin. The math is in
-rsmooth/reference.py; every input is checked before anything is written.
+and beta closer than the tolerance; per cell, our risk (mean over seeds) over the paper's, the
+ratio's interval and a verdict: agrees "yes" when the interval lies inside [LOW, HIGH], "no"
+when outside, else "undecided". The paper's alpha* is its Savitzky-Golay (15, 3) argmin over
+the positions of its grid, as the authors computed it (and its raw argmin), set against our
+alpha* confidence set. It prints how many cells agree, disagree and are undecided. The math is
+in rsmooth/reference.py; every input is checked before anything is written.
 """
 import argparse
 from pathlib import Path
 
 from rsmooth import cli  # noqa: E402
 
-RISK_COLUMNS = ["alpha", "beta", "seed", "n_test", "risk", "risk_low", "risk_high"]
-STAR_COLUMNS = ["seed", "beta", "alpha_star", "alpha_star_low", "alpha_star_high", "curve_method"]
+RISK_COLUMNS = ["alpha", "beta", "seed", "n_test", "errors", "risk", "risk_low", "risk_high"]  # sample: optional
+STAR_COLUMNS = ["seed", "beta", "alpha_star", "alpha_star_set", "curve_method"]
 
 
 def parser() -> argparse.ArgumentParser:
@@ -47,7 +50,11 @@ def parser() -> argparse.ArgumentParser:
                    help="the replayed C3 contrast: risk(alpha=beta) - risk(alpha=beta-delta)")
     c3.add_argument("--no-contrast", dest="contrast_delta", action="store_const", const=None,
                     help="no replayed C3 contrast rows")
-    p.add_argument("--level", type=cli.probability, required=True, help="level of the claims' intervals")
+    p.add_argument("--level", type=cli.probability, required=True,
+                   help="level of every interval: the claims', the risks' and the ratios'")
+    p.add_argument("--fidelity-ratio", nargs=2, type=cli.positive_float, metavar=("LOW", "HIGH"),
+                   help="a cell agrees when the interval of our risk / the paper's lies inside [LOW, HIGH] "
+                        "(required with --reference)")
     p.add_argument("--n-boot", type=cli.positive_int, required=True, help="parametric resamples")
     p.add_argument("--rng-seed", type=cli.nonneg_int, required=True, help="seed of the resamples")
     p.add_argument("--out", type=Path, help="comparison table (CSV) to write")
@@ -71,11 +78,16 @@ def main() -> None:
     if table is not None and not table.is_file():
         p.error(f"no such file: {table}")
     if table is None:
-        p.error("give --reference (with --risk, --alpha-star, --out) or --replay")
-    if not a.replay and None in (a.risk, a.alpha_star, a.out):
-        p.error("--reference needs --risk, --alpha-star and --out")
+        p.error("give --reference (with --risk, --alpha-star, --fidelity-ratio, --out) or --replay")
+    if not a.replay and None in (a.risk, a.alpha_star, a.out, a.fidelity_ratio):
+        p.error("--reference needs --risk, --alpha-star, --fidelity-ratio and --out")
 
     from rsmooth import analysis, io, reference
+
+    try:
+        band = None if a.replay else reference.fidelity_band(a.fidelity_ratio)
+    except ValueError as e:
+        p.error(f"--fidelity-ratio: {e}")
 
     ref, n = reference.load_reference(table)
     claims = reference.replay_claims(ref, n, window=a.savgol_window, order=a.savgol_order, level=a.level,
@@ -88,7 +100,7 @@ def main() -> None:
         return
     risk = analysis.read_table(a.risk, RISK_COLUMNS)
     star = analysis.read_table(a.alpha_star, STAR_COLUMNS)
-    out = reference.compare(risk, star, ref, n, a.tolerance)
+    out = reference.compare(risk, star, ref, n, fidelity=band, level=a.level, tolerance=a.tolerance)
     out.insert(0, "dataset", a.dataset)
     fig = None
     if a.figure:
@@ -102,8 +114,11 @@ def main() -> None:
         io.save_figure(fig, a.figure)
     print(f"{table}: errors over {n} test images; {int((out['quantity'] == 'risk').sum())} cells of ours "
           f"within {a.tolerance:g} of its grid")
+    print(out[out["quantity"] == "risk"][["beta", "alpha_ours", "ours", "paper", "ratio", "ratio_low", "ratio_high",
+                                         "agrees"]].to_string(index=False))
     print(out[out["quantity"] != "risk"].dropna(subset=["ours"])[
-        ["seed", "quantity", "beta", "alpha_ours", "alpha_paper", "ours", "paper"]].to_string(index=False))
+        ["seed", "quantity", "beta", "alpha_ours", "alpha_paper", "ours", "paper", "agrees"]].to_string(index=False))
+    print(reference.summary(out))
     print(markdown(claims))
 
 

@@ -82,7 +82,7 @@ def rule_args(name: str) -> list[str]:
         "certify.py": {**{k: v for k, v in d["certify"].items() if k != "radius_pairs"}, **job},
         "aggregate.py": {"radii": an["radii"], "level": an["level"], "sample": "random"},
         "claims.py": {**analysis, "rng_seed": an["bootstrap_seed"]},
-        "compare.py": {**analysis, "rng_seed": an["bootstrap_seed"]},
+        "compare.py": {**analysis, "rng_seed": an["bootstrap_seed"], "fidelity_ratio": an["fidelity_ratio"]},
         "prepare_data.py": {"root": "data"},
     }.get(name, {})
     return [word for arg in as_args(options) for word in shlex.split(arg)]

@@ -1,6 +1,8 @@
 """The paper's own tables beside ours (rsmooth/reference.py, scripts/compare.py, rules/compare.smk):
-loading and checking a reference table, nearest-point matching, a planted comparison with known
-numbers, the replayed claims, and the stage in the workflow (run, or skipped without a table)."""
+loading and checking a reference table (also when the workflow is read), nearest-point matching,
+a planted comparison with known numbers, the fidelity verdicts (the ratio ours / paper and its
+interval, alpha* against our confidence set), the replayed claims, and the stage in the workflow
+(run, or skipped without a table)."""
 import numpy as np
 import pandas as pd
 import pytest
@@ -98,14 +100,19 @@ def planted():
                          "risk_low": low, "risk_high": high})
     risk = pd.DataFrame(rows)
     star = pd.DataFrame({"seed": 0, "beta": [0, 0.1, 0.3], "alpha_star": [0, 0.1, 0.25],
-                         "alpha_star_low": [0, 0.1, 0.1], "alpha_star_high": [0.1, 0.1, 0.25],
-                         "curve_method": "unimodal"})
+                         "alpha_star_set": ["0 0.1", "0.1", "0.1 0.25"], "curve_method": "unimodal"})
     return ref, risk, star
+
+
+def compare(risk, star, ref, n, **kwargs):
+    """reference.compare at the schema's tolerance and level."""
+    return reference.compare(risk, star, ref, n, **{"fidelity": (0.8, 1.25), "level": 0.95, **kwargs})
 
 
 def test_a_planted_comparison_gives_the_known_numbers():
     ref, risk, star = planted()
-    out = reference.compare(risk, star, ref, 100)
+    out = compare(risk, star, ref, 100)
+    assert list(out.columns) == reference.COLUMNS[1:]
     cells = out[out["quantity"] == "risk"]
     assert list(zip(cells["alpha_ours"], cells["beta"])) == [(0, 0), (0.1, 0), (0, 0.1), (0.1, 0.1)]
     assert cells["ours"].tolist() == [0.04, 0.06, 0.2, 0.08]
@@ -115,7 +122,10 @@ def test_a_planted_comparison_gives_the_known_numbers():
     assert (round(first["paper_low"], 5), round(first["paper_high"], 5)) == (0.01643, 0.11283)
     assert (round(first["ours_low"], 5), round(first["ours_high"], 5)) == (0.00488, 0.13714)
     assert cells["overlap"].tolist() == [True, True, True, True]
-    assert (out["tolerance"] == 0.005).all() and (out["level"] == 0.95).all() and (out["n_paper"] == 100).all()
+    assert (out["tolerance"] == 0.005).all() and (out["level"] == 0.95).all() and (out["paper_images"] == 100).all()
+    assert cells["seed"].isna().all() and (cells["n_seeds"] == 1).all()  # risk rows: over every seed
+    assert np.allclose(cells["ratio"], [0.8, 0.75, 1, 4 / 3])  # 50 and 100 images: every one undecided
+    assert (cells["agrees"] == "undecided").all() and (cells["our_images"] == "unknown 50").all()
 
     def at(q, beta):
         return out[(out["quantity"] == q) & np.isclose(out["beta"], beta)].iloc[0]
@@ -130,16 +140,152 @@ def test_a_planted_comparison_gives_the_known_numbers():
     s = at("risk_alpha_beta", 0.3)
     assert np.isnan(s["beta_paper"]) and np.isnan(s["paper"]) and s["ours"] == 0.06
     assert s["note"] == "no alpha = beta on our grid: read at alpha 0.25"
+    # the paper's alpha* (0 and 0.1: raw argmins) in our sets {0 0.1} and {0.1}; none at beta 0.3
+    assert out.loc[out["quantity"] == "alpha_star", "agrees"].tolist() == ["yes", "yes", ""]
+    assert "confidence set {0 0.1}" in at("alpha_star", 0)["note"]
     # every (seed, beta) of ours and no reference beta left out: 3 x 5 per-beta rows
-    assert len(out) == 4 + 3 * 5 and out["seed"].notna().all()
+    assert len(out) == 4 + 3 * 5 and out["seed"].notna().sum() == 3 * 5
 
 
 def test_a_reference_beta_that_none_of_ours_has_is_the_papers_side_alone():
     ref, risk, star = planted()
-    out = reference.compare(risk[risk["beta"] != 0.1], star[star["beta"] != 0.1], ref, 100)
-    alone = out[out["seed"].isna()]
+    out = compare(risk[risk["beta"] != 0.1], star[star["beta"] != 0.1], ref, 100)
+    alone = out[out["seed"].isna() & (out["quantity"] != "risk")]
     assert alone["quantity"].tolist() == list(reference.QUANTITIES) and (alone["beta"] == 0.1).all()
     assert alone["ours"].isna().all() and alone["paper"].notna().all()
+
+
+# --- the fidelity verdicts: the ratio ours / paper, and alpha* against our confidence set ---
+
+def test_the_ratio_interval_of_two_seeds_is_the_hand_computation():
+    """Ours 190 and 210 errors over 10,000 images (mean 0.02, seed sd 0.0014), the paper 200 over
+    10,000: ratio 1; on the log scale V / p^2 = 2e-6 / 0.02^2 = 0.005, our side max(0.005 / 2,
+    0.98 / 400) = 0.0025, the paper's 0.98 / 200 + 0.005 (its one model's luck) = 0.0099;
+    Welch-Satterthwaite df = 0.0124^2 / (0.0075^2 / 1) = 2.73."""
+    from scipy.stats import t
+
+    ratio, low, high, df, note = reference.risk_ratio([190, 210], [10_000, 10_000], 200, 10_000, 0.95)
+    se = np.sqrt(0.0025 + 0.0049 + 0.005)
+    assert ratio == pytest.approx(1) and df == pytest.approx(0.0124 ** 2 / 0.0075 ** 2)
+    q = t.isf(0.025, 0.0124 ** 2 / 0.0075 ** 2)
+    assert (low, high) == pytest.approx((np.exp(-q * se), np.exp(q * se)))
+    assert (round(low, 4), round(high, 4)) == (0.6875, 1.4546) and note == "ratio interval: Student-t, 2.73 df"
+    # one seed: binomial on both sides and a normal quantile, exp(+-1.96 sqrt(0.98 / 200 * 2)) = [0.8236, 1.2141]
+    ratio, low, high, df, note = reference.risk_ratio([200], [10_000], 200, 10_000, 0.95)
+    assert (round(low, 4), round(high, 4)) == (0.8236, 1.2141) and np.isinf(df) and note == "ratio interval: normal"
+    # seeds that agree exactly: our side is floored at the binomial over all 20,000 images, the paper's adds no luck
+    _, low, high, df, _ = reference.risk_ratio([200, 200], [10_000, 10_000], 200, 10_000, 0.95)
+    half = 1.959964 * np.sqrt(0.98 / 400 + 0.98 / 200)
+    assert (low, high) == pytest.approx((np.exp(-half), np.exp(half))) and np.isinf(df)
+
+
+@pytest.mark.parametrize("interval, verdict", [
+    ((0.8, 1.25), "yes"), ((0.95, 1.05), "yes"),            # inside, the ends included
+    ((0.5, 0.79), "no"), ((1.3, 2.0), "no"),                # entirely below or above
+    ((0.7, 1.1), "undecided"), ((0.9, 1.3), "undecided"), ((0.5, 2.0), "undecided"),  # straddling
+    ((np.nan, np.nan), ""),
+])
+def test_the_fidelity_verdict_is_an_equivalence_test(interval, verdict):
+    assert reference.fidelity_verdict(*interval, (0.8, 1.25)) == verdict
+
+
+def test_planted_cells_inside_outside_and_straddling_the_tolerance_get_the_three_verdicts():
+    """One seed over 10,000 images against the paper's 10,000: 2,000 errors each (ratio 1, tight),
+    1,000 against 2,000 (ratio 0.5, tight), 10 each (ratio 1, but too few errors to tell)."""
+    ref = pd.DataFrame({"alpha": [0.0, 0.5, 1.0], "beta": 0.0, "errors": [2000, 2000, 10]})
+    ref["risk"] = ref["errors"] / 10_000
+    risk = pd.DataFrame({"alpha": [0.0, 0.5, 1.0], "beta": 0.0, "seed": 0, "n_test": 10_000,
+                         "errors": [2000, 1000, 10], "sample": "random"})
+    risk["risk"] = risk["errors"] / 10_000
+    risk[["risk_low", "risk_high"]] = [reference.cp(e, 10_000) for e in risk["errors"]]
+    star = pd.DataFrame({"seed": [0], "beta": [0.0], "alpha_star": [1.0], "alpha_star_set": ["1"],
+                         "curve_method": "valley"})
+    out = compare(risk, star, ref, 10_000).set_index("quantity")
+    cells = out.loc["risk"]
+    assert cells["agrees"].tolist() == ["yes", "no", "undecided"]
+    assert np.allclose(cells["ratio"], [1, 0.5, 1])
+    assert (cells["our_images"] == "random 10000").all() and (cells["paper_images"] == 10_000).all()
+    assert reference.summary(out.reset_index()).startswith(
+        "risk, 3 cells (ratio ours / paper within [0.8, 1.25]): 1 agree, 1 disagree, 1 undecided; alpha*, 1")
+    # the first cell's interval [0.946, 1.057] is inside [0.8, 1.25] but not inside [0.95, 1.05]
+    assert (round(cells["ratio_low"].iloc[0], 3), round(cells["ratio_high"].iloc[0], 3)) == (0.946, 1.057)
+    assert compare(risk, star, ref, 10_000, fidelity=(0.95, 1.05)).loc[0, "agrees"] == "undecided"
+
+
+def test_zero_errors_count_as_half_an_error():
+    ratio, low, high, df, note = reference.risk_ratio([0], [10_000], 0, 10_000, 0.95)
+    half = 1.959964 * np.sqrt(2 * (1 - 0.5 / 10_000) / 0.5)
+    assert ratio == 1 and (low, high) == pytest.approx((np.exp(-half), np.exp(half)))
+    assert note == "ratio interval: normal; no errors of ours: counted as half an error; " \
+                   "no errors in the paper: counted as half an error"
+    assert reference.fidelity_verdict(low, high, (0.8, 1.25)) == "undecided"
+    # none of ours in 2 x 10,000 images against 50 of the paper's: 0.5 / 20,000 over 50 / 10,000, clearly below
+    ratio, low, high, df, note = reference.risk_ratio([0, 0], [10_000, 10_000], 50, 10_000, 0.95)
+    assert ratio == pytest.approx(0.005) and np.isinf(df) and high < 0.8 and np.isfinite(low)
+    assert note == "ratio interval: normal; no errors of ours: counted as half an error"
+
+
+@pytest.mark.parametrize("paper, members, grid, verdict", [
+    (0.3, [0.25, 0.5], [0, 0.25, 0.5, 0.75, 1], "yes"),
+    (0.25, [0.25, 0.5], [0, 0.25, 0.5, 0.75, 1], "yes"),        # an end of the span
+    (0.5, [0.25, 0.75], [0, 0.25, 0.5, 0.75, 1], "yes"),        # the span of a set with a hole
+    (0.2, [0.25, 0.5], [0, 0.25, 0.5, 0.75, 1], "undecided"),   # between the set and the grid alpha below it
+    (0.6, [0.25, 0.5], [0, 0.25, 0.5, 0.75, 1], "undecided"),
+    (0.0, [0.25, 0.5], [0, 0.25, 0.5, 0.75, 1], "no"),          # a grid alpha outside the set
+    (0.9, [0.25, 0.5], [0, 0.25, 0.5, 0.75, 1], "no"),          # beyond one
+    (0.1, [0.25], [0.25, 0.5], "undecided"),                    # beyond our grid
+    (0.6, [0.5], [0, 0.25, 0.5], "undecided"),
+    (np.nan, [0.5], [0, 0.25, 0.5], ""),
+])
+def test_the_papers_alpha_star_against_our_confidence_set(paper, members, grid, verdict):
+    agrees, why = reference.star_verdict(paper, members, grid)
+    assert agrees == verdict
+    assert ("cannot resolve" in why) == (verdict == "undecided") and bool(why) == (verdict in ("no", "undecided"))
+
+
+def test_our_images_say_which_and_how_many():
+    assert reference.images_text("random", 3000) == "random 3000"
+    assert reference.images_text("all", 10_000) == "all 10000" and reference.images_text("first", 500.0) == "first 500"
+    assert reference.images_text(None, 500) == "unknown 500" and reference.images_text(np.nan, 500) == "unknown 500"
+    ref, risk, star = planted()
+    out = compare(risk.assign(sample="first"), star, ref, 100)
+    assert (out["our_images"] == "first 50").all()  # every row has a side of ours here
+
+
+def test_several_seeds_give_one_row_per_cell_with_the_interval_over_seeds():
+    ref, risk, star = planted()
+    two = pd.concat([risk, risk.assign(seed=1, errors=risk["errors"] + 2, risk=(risk["errors"] + 2) / 50)])
+    out = compare(two, pd.concat([star, star.assign(seed=1)]), ref, 100)
+    cells = out[out["quantity"] == "risk"]
+    assert len(cells) == 4 and (cells["n_seeds"] == 2).all() and cells["seed"].isna().all()
+    first = cells.iloc[0]  # 2 and 4 errors over 50: mean 0.06 +- t(1) sd / sqrt(2), clipped at 0
+    assert first["ours"] == pytest.approx(0.06) and first["ours_low"] == 0
+    assert first["ours_high"] == pytest.approx(0.06 + 12.7062 * 0.04 / 2 ** 0.5 / 2 ** 0.5, rel=1e-5)
+    assert first["note"].startswith("ratio interval: Student-t")
+
+
+def test_the_tolerance_must_hold_one():
+    assert reference.fidelity_band([0.8, 1.25]) == (0.8, 1.25)
+    for bad in ([1.25, 0.8], [1, 1.25], [0.8, 0.9]):
+        with pytest.raises(ValueError, match=r"needs 0 < low < 1 < high, not \["):
+            reference.fidelity_band(bad)
+
+
+def test_the_compare_command_writes_the_verdicts_and_counts_them(tmp_path):
+    ref, risk, star = planted()
+    for name, df in (("ref", ref), ("risk", risk), ("star", star)):
+        df.to_csv(tmp_path / f"{name}.csv", index=False)
+    args = ["--reference", tmp_path / "ref.csv", "--risk", tmp_path / "risk.csv", "--alpha-star",
+            tmp_path / "star.csv", "--out", tmp_path / "out.csv", "--n-boot", "20"]
+    r = run_script("compare.py", *args)
+    assert "risk, 4 cells (ratio ours / paper within [0.8, 1.25]): 0 agree, 0 disagree, 4 undecided; " \
+           "alpha*, 2 (seed, beta) rows" in r.stdout  # beta 0.3: no alpha* of the paper
+    out = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)
+    assert list(out.columns) == reference.COLUMNS and set(out["agrees"]) == {"yes", "undecided", ""}
+    (tmp_path / "out.csv").unlink()
+    r = run_script("compare.py", *args, "--fidelity-ratio", "1.25", "0.8", check=False)
+    assert r.returncode == 2 and "--fidelity-ratio: the tolerance [low, high]" in r.stderr
+    assert not (tmp_path / "out.csv").exists()
 
 
 def test_the_papers_alpha_star_is_the_savgol_argmin_over_positions_of_an_uneven_grid():
@@ -226,7 +372,8 @@ def test_the_tiny_run_writes_the_comparison_and_its_figure(tiny_run):
     assert list(out.columns) == reference.COLUMNS
     cells = out[out["quantity"] == "risk"]
     assert sorted(set(cells["beta"])) == [0, 0.5] and len(cells) == 6  # 0.25 is not on the paper's betas
-    assert (cells["n_paper"] == 10_000).all() and (cells["n_ours"] == 30).all()
+    assert (cells["paper_images"] == 10_000).all() and (cells["n_ours"] == 30).all()
+    assert set(cells["agrees"]) <= {"yes", "no", "undecided"} and (cells["fidelity_low"] == 0.8).all()
     claims = pd.read_csv(res / "paper_claims.csv")
     assert claims["claim"].tolist() == ["C1", "C2"] + ["C3"] * 9 + ["C3 gap"] * 9 + ["C3 set"] * 9
     assert (res / "figures" / "paper_comparison.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -244,3 +391,35 @@ def test_a_dataset_without_a_reference_skips_the_stage(tmp_path, how):
         ds = tiny_mnist(source="npz", path="mine.npz")
     plan = planned_jobs(tmp_path) if snakemake(tmp_path, "-n", config=tiny_config(mine=ds)) else None
     assert plan.get("aggregate") == 1 and "compare" not in plan, plan
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+@pytest.mark.parametrize("key, value, line", [
+    ("reference", "{table}", "config key datasets.mnist.reference: {table}: column errors is not numeric (line 3: 'five')"),
+    ("analysis", {"fidelity_ratio": [1.25, 0.8]}, "config key datasets.mnist.analysis.fidelity_ratio: the tolerance "
+                                                  "[low, high] of the ratio ours / paper needs 0 < low < 1 < high, not [1.25, 0.8]"),
+])
+def test_a_malformed_table_or_tolerance_is_refused_in_one_line_when_the_workflow_is_read(tmp_path, key, value, line):
+    table = tmp_path / "mine.csv"
+    table.write_text(GOOD.replace("0,0.5,5,0.5", "0,0.5,five,0.5"))
+    value = value.format(table=table) if isinstance(value, str) else value
+    r = snakemake(tmp_path, "-n", config=tiny_config(mnist=tiny_mnist(**{key: value})), check=False)
+    assert r.returncode != 0
+    assert line.format(table=table) in (r.stdout + r.stderr).splitlines(), r.stdout + r.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_model_luck_is_pooled_over_cells_with_their_degrees_of_freedom():
+    import pandas as pd
+
+    # cell A: risks 0.019, 0.021 (relative variance 2e-6 / 0.02^2 = 0.005, 1 df); cell B: 0.09,
+    # 0.10, 0.11 (1e-4 / 0.1^2 = 0.01, 2 df); cell C one seed: no part
+    risk = pd.DataFrame({"alpha": [0, 0, .5, .5, .5, .7], "beta": [.5] * 6,
+                         "risk": [0.019, 0.021, 0.09, 0.10, 0.11, 0.3]})
+    v, df = reference.model_luck(risk)
+    assert df == 3 and v == pytest.approx((0.005 * 1 + 0.01 * 2) / 3)
+    assert reference.model_luck(risk.iloc[[0, 5]]) == (0.0, 0)
+    # the pooled df reaches the ratio's Welch-Satterthwaite df (one cell alone: 2.73, above)
+    *_, df_cell, note = reference.risk_ratio([190, 210], [10_000, 10_000], 200, 10_000, 0.95, (0.005, 10))
+    assert df_cell == pytest.approx(0.0124 ** 2 / (0.0075 ** 2 / 10)) and "27.3 df" in note
