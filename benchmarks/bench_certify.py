@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rsmooth import cli, core, data, models  # noqa: E402
+from rsmooth import cli, core, data, models, runtime  # noqa: E402
 
 
 def flops_per_image(model: torch.nn.Module, shape) -> int:
@@ -173,7 +173,7 @@ def main():
     p.add_argument("--skip-reference", action="store_true", help="with --legacy: only the side-by-side table")
     a = p.parse_args()
 
-    device = models.pick_device(a.device)
+    device = runtime.pick_device(a.device)
     cli.keep_freed_memory()  # as the pipeline's jobs do; the reference loop runs under it too
     threads = a.threads or len(os.sched_getaffinity(0))
     torch.set_num_threads(threads)
@@ -185,7 +185,7 @@ def main():
     model = models.build_model(arch, shape[0], 10, shape[1])
     source = "random weights, random images"
     if model_path.exists() and data_path.exists():
-        models.load_state(model, model_path)
+        runtime.load_state(model, model_path)
         ds = data.load_cache(data_path)
         x = data.to_float(ds.x_test[:a.images]).contiguous()
         source = f"{model_path} on {data_path}"

@@ -378,7 +378,7 @@ def engine_rate(model, x, n, beta, batch, device, early):
 
 
 def engines(table, device, quick, cnn_model, ds):
-    from rsmooth import data, models
+    from rsmooth import data, models, runtime
 
     sys.path.insert(0, str(REPO / "benchmarks"))
     from bench_certify import legacy_vote
@@ -386,7 +386,7 @@ def engines(table, device, quick, cnn_model, ds):
     batches = [128] if device.type == "cpu" else [1024, 4096, 16384]
     n = 20 if quick else 100
     x_mnist = data.to_float(ds.x_test[:32 if quick else 2000])
-    cnn = models.load_state(models.build_model("cnn", 1, 10, 28), cnn_model).eval().to(device)
+    cnn = runtime.load_state(models.build_model("cnn", 1, 10, 28), cnn_model).eval().to(device)
     torch.manual_seed(0)
     fast = models.build_model("fastnet", 3, 10, 32).eval().to(device)
     x_cifar = torch.rand(16 if quick else 500, 3, 32, 32)
@@ -475,11 +475,11 @@ def main():
     # the scripts import rsmooth: from this checkout, installed (pip install -e .) or not
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         x for x in (str(REPO), shim, os.environ.get("PYTHONPATH", "")) if x))
-    from rsmooth import cli, models, rng
+    from rsmooth import cli, rng, runtime
 
     cli.keep_freed_memory()
     torch.set_num_threads(a.threads)
-    device = models.pick_device(a.device)
+    device = runtime.pick_device(a.device)
     a.device = str(device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({platform.processor() or platform.machine()}, {torch.backends.cpu.get_cpu_capability()})"
     t0 = time.perf_counter()

@@ -23,7 +23,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from rsmooth import cli, config, models, training
+from rsmooth import cli, config, models, runtime, training
 
 from bench_certify import DEFAULTS, flops_per_image, matmul_peak
 
@@ -64,7 +64,7 @@ def main():
     p.add_argument("--straightforward-only", action="store_true",
                    help="print only the straightforward loop's samples/s (glibc defaults)")
     a = p.parse_args()
-    device = models.pick_device(a.device)
+    device = runtime.pick_device(a.device)
     torch.set_num_threads(a.threads or len(os.sched_getaffinity(0)))
     arch, shape, _ = DEFAULTS[a.dataset]
     arch = a.arch or arch

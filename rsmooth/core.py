@@ -30,7 +30,7 @@ import torch
 from scipy.special import betaincinv, ndtri
 
 from . import rng
-from .models import check_pixels
+from .runtime import check_pixels
 from .rng import CERT_STREAM, VOTE_STREAM
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from .io import atomic_path
-from .provenance import CIFAR10_BATCHES_MD5, CIFAR10_NPZ, MNIST_RAW_MD5  # the files each source reads
+from .datafiles import CIFAR10_BATCHES_MD5, CIFAR10_NPZ, MNIST_RAW_MD5  # the files each source reads
 
 MNIST_RAW = tuple(MNIST_RAW_MD5)
 CIFAR10_BATCHES = tuple(CIFAR10_BATCHES_MD5)

@@ -13,7 +13,8 @@ that a ``touch``, a ``git checkout`` of the same content or a fresh clone change
   anywhere else it is refused.
 * :func:`data_fingerprint` -- the md5 sums of the dataset files a source reads (raw MNIST,
   CIFAR-10 batches or ``.npz``). Where the files are not there yet (torchvision will download
-  them), the published md5 sums stand in, so a download of the genuine files changes nothing.
+  them), the published md5 sums stand in (:mod:`rsmooth.datafiles`, the table of files that
+  :mod:`rsmooth.data` reads too), so a download of the genuine files changes nothing.
 * :func:`environment` -- what decides the bits of a float computation besides the inputs:
   torch and numpy versions, the device, the CPU instruction set torch dispatches to, the number
   of threads. :func:`environment_id` is a digest of those; identical environments give
@@ -31,28 +32,10 @@ import sys
 import threading
 from pathlib import Path
 
+from .datafiles import CIFAR10_BATCHES_MD5, CIFAR10_NPZ, MNIST_RAW_MD5
+
 PACKAGE = Path(__file__).resolve().parent
 DIGEST_LEN = 16
-
-# The files each torchvision source reads, with the md5 sums of the genuine files (MNIST: the
-# uncompressed IDX files torchvision keeps under MNIST/raw; CIFAR-10: torchvision's
-# cifar-10-batches-py, whose md5 sums torchvision itself checks).
-MNIST_RAW_MD5 = {
-    "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
-    "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
-    "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
-    "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
-}
-CIFAR10_BATCHES_MD5 = {
-    "data_batch_1": "c99cafc152244af753f735de768cd75f",
-    "data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
-    "data_batch_3": "54ebc095f3ab1f0389bbae665268c751",
-    "data_batch_4": "634d18415352ddfa80567beed471001a",
-    "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
-    "test_batch": "40351d587109b95175f43aff81a1287e",
-    "batches.meta": "5ff9c542aee3614f3951f8cda6e48888",
-}
-CIFAR10_NPZ = Path("cifar10") / "cifar10.npz"
 
 
 def _digest(parts) -> str:

@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from . import rng
 from .io import write_bytes
-from .models import check_pixels
+from .runtime import check_pixels
 from .seeding import derive_seed
 
 

@@ -53,11 +53,11 @@ def main() -> None:
     import torch
     from tqdm import tqdm
 
-    from rsmooth import data, io, models, provenance
+    from rsmooth import data, io, models, provenance, runtime
     from rsmooth.core import Smooth
 
     threads = cli.set_threads(a.threads)
-    device = models.pick_device(a.device)
+    device = runtime.pick_device(a.device)
     ds = data.load_cache(a.data, train=False)
     if a.n_test > len(ds.x_test):
         raise ValueError(f"--n-test {a.n_test} exceeds the {len(ds.x_test)} test images of "
@@ -65,12 +65,12 @@ def main() -> None:
     index = data.test_sample(len(ds.x_test), a.n_test, a.sample, a.sample_seed)
     n_test = len(index)
     c, h, _ = ds.shape
-    net = models.load_state(models.build_model(a.arch, c, ds.num_classes, h), a.model)
+    net = runtime.load_state(models.build_model(a.arch, c, ds.num_classes, h), a.model)
     model = models.with_normalize(net, c, a.mean, a.std)  # after the noise, inside h
     model.to(device).to(memory_format=torch.channels_last).eval()
     x = data.to_float(ds.x_test[index])
     y = ds.y_test[index]
-    models.check_finite(model, x[:a.batch_size].to(device).contiguous(memory_format=torch.channels_last), a.model)
+    runtime.check_finite(model, x[:a.batch_size].to(device).contiguous(memory_format=torch.channels_last), a.model)
     smooth = Smooth(model, ds.num_classes, a.beta, batch_size=a.batch_size, device=device)
     print(f"certifying alpha={a.alpha:g} beta={a.beta:g} seed={a.seed}: {n_test} images "
           f"({'all' if n_test == len(ds.x_test) else a.sample}), "

@@ -58,12 +58,12 @@ def main() -> None:
     import pandas as pd
     import torch
 
-    from rsmooth import data, io, models, provenance, training
+    from rsmooth import data, io, models, provenance, runtime, training
     from rsmooth.seeding import derive_seed
 
     t0 = time.perf_counter()
     threads = cli.set_threads(a.threads)
-    device = models.pick_device(a.device)
+    device = runtime.pick_device(a.device)
     ds = data.load_cache(a.data)
     if a.train_images > len(ds.x_train):
         raise ValueError(f"--train-images {a.train_images} exceeds the {len(ds.x_train)} training "
@@ -72,7 +72,7 @@ def main() -> None:
     torch.manual_seed(derive_seed(a.seed, "init", a.arch))
     net = models.build_model(a.arch, c, ds.num_classes, h)
     if a.init is not None:
-        models.load_state(net, a.init)
+        runtime.load_state(net, a.init)
     model = models.with_normalize(net, c, a.mean, a.std)  # the checkpoint is net's alone
     cfg = training.TrainConfig(
         epochs=a.epochs, batch_size=a.batch_size, copies=a.copies, micro_batch=a.micro_batch,
@@ -88,7 +88,7 @@ def main() -> None:
     acc = training.accuracy(model, x_test, y_test, device)
     noisy_acc = acc if a.alpha == 0 else training.accuracy(  # alpha 0: the same evaluation
         model, x_test, y_test, device, noise=a.alpha, seed=derive_seed(a.seed, "noisy-accuracy", f"{a.alpha:g}"))
-    models.save_state(net, a.out)
+    runtime.save_state(net, a.out)
     # Only what the same inputs reproduce byte for byte; timings go to the log (and to the rule's
     # benchmark file), so rerunning a job rewrites the same table.
     # The environment columns (versions, device, CPU ISA, threads) are the same between

@@ -1,9 +1,6 @@
-"""The documentation stays true to the code: every config key of the schema is described in
-config/README.md with the schema's default, the README stays a short landing page, and every
-relative link of the Markdown pages points to a file that exists.
-
-The key list is built from the schema at test time (walking ``properties``, ``$ref`` and
-``additionalProperties``), so a key added to the schema fails here until it has a row.
+"""The documentation stays true to the code: the key tables of config/README.md are the ones
+generated from schemas/config.schema.yaml (``python -m rsmooth.config_doc``), the README stays a
+short landing page, and every relative link of the Markdown pages points to a file that exists.
 """
 import copy
 import re
@@ -12,138 +9,19 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rsmooth.config import load_schema, resolve
+from rsmooth import config_doc
+from rsmooth.config import load_schema
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DOC = REPO / "config" / "README.md"
 README = REPO / "README.md"
 README_MAX_LINES = 200
 
-# Placeholders of config/README.md (documented at its top): NAME stands for any key of an
-# additionalProperties mapping (a dataset name); RECIPE for either training recipe, whose
-# keys are written once.
-NAME = "NAME"
-ALIASES = {"datasets.NAME.train.base.": "datasets.NAME.train.RECIPE.",
-           "datasets.NAME.train.noisy.": "datasets.NAME.train.RECIPE."}
-KEY_TABLE_HEADER = ("key", "default", "meaning")
-NO_DEFAULT = object()
 
-
-# ------------------------------------------------------------------------------ the schema
-
-def schema_keys(schema: dict) -> dict:
-    """{dotted key path: (default or NO_DEFAULT, required?)} of every key the schema accepts.
-    Object keys are followed through ``properties`` and ``$ref``; a mapping of free names
-    (``additionalProperties`` with a schema) gives the placeholder NAME. Values chosen among
-    alternatives (``oneOf``: a grid, radius_pairs) are leaves."""
-    out = {}
-
-    def walk(node, prefix):
-        node = resolve(node, schema)
-        required = set(node.get("required", []))
-        for key, sub in node.get("properties", {}).items():
-            path = f"{prefix}.{key}" if prefix else key
-            resolved = resolve(sub, schema)
-            out[path] = (resolved.get("default", NO_DEFAULT), key in required)
-            walk(sub, path)
-        extra = node.get("additionalProperties")
-        if isinstance(extra, dict):
-            path = f"{prefix}.{NAME}" if prefix else NAME
-            out[path] = (NO_DEFAULT, False)
-            walk(extra, path)
-
-    walk(schema, "")
-    return out
-
-
-
-
-def doc_name(key: str) -> str:
-    """The name under which config/README.md documents a schema key (placeholders applied)."""
-    for prefix, alias in ALIASES.items():
-        if key.startswith(prefix):
-            return alias + key[len(prefix):]
-    return key
-
-
-# ------------------------------------------------------------------------------ the page
-
-def _cells(line: str) -> list[str]:
-    return [c.strip() for c in line.strip().strip("|").split("|")]
-
-
-def documented_keys(text: str) -> dict:
-    """{key: default cell} of every row of the tables headed ``| key | default | meaning |``.
-    Rows repeating a key are reported by :func:`duplicated_rows`."""
-    rows = {}
-    for key, default in _key_rows(text):
-        rows.setdefault(key, default)
-    return rows
-
-
-def duplicated_rows(text: str) -> list[str]:
-    seen, dup = set(), []
-    for key, _ in _key_rows(text):
-        if key in seen:
-            dup.append(key)
-        seen.add(key)
-    return dup
-
-
-def _key_rows(text: str):
-    in_table = False
-    for line in text.splitlines():
-        if not line.lstrip().startswith("|"):
-            in_table = False
-            continue
-        cells = _cells(line)
-        if tuple(c.lower() for c in cells) == KEY_TABLE_HEADER:
-            in_table = True
-            continue
-        if not in_table or set("".join(cells)) <= set("-: "):
-            continue
-        m = re.fullmatch(r"`([^`]+)`", cells[0])
-        assert m, f"config/README.md: a key row must start with the key in backticks: {line!r}"
-        assert len(cells) >= 3, f"config/README.md: a key row needs key, default, meaning: {line!r}"
-        yield m.group(1), cells[1]
-
-
-def default_problem(key: str, cell: str, default, required: bool) -> str | None:
-    """Why the default cell of ``key`` does not state the schema's default (None if it does)."""
-    if default is NO_DEFAULT:
-        want = "required" if required else "none"
-        return None if cell == want else f"{key}: the schema has no default; write {want!r}, not {cell!r}"
-    m = re.fullmatch(r"`([^`]*)`", cell)
-    if not m:
-        return f"{key}: default cell {cell!r} is not a YAML value in backticks (schema: {default!r})"
-    try:
-        stated = yaml.safe_load(m.group(1))
-    except yaml.YAMLError as e:
-        return f"{key}: default {m.group(1)!r} is not YAML ({e})"
-    if stated != default or isinstance(stated, bool) != isinstance(default, bool):
-        return f"{key}: config/README.md says {stated!r}, the schema says {default!r}"
-    return None
-
-
-def problems(schema: dict, text: str) -> list[str]:
-    """Everything config/README.md gets wrong about ``schema``."""
-    keys = schema_keys(schema)
-    rows = documented_keys(text)
-    out = [f"{k}: documented twice" for k in duplicated_rows(text)]
-    by_doc_name = {}
-    for key, (default, required) in keys.items():
-        by_doc_name.setdefault(doc_name(key), []).append((key, default, required))
-    for name, variants in sorted(by_doc_name.items()):
-        if name not in rows:
-            out.append(f"{name}: key of the schema without a row in config/README.md")
-            continue
-        for key, default, required in variants:
-            p = default_problem(name, rows[name], default, required)
-            if p:
-                out.append(p)
-    out += [f"{k}: row in config/README.md for a key the schema does not have"
-            for k in sorted(set(rows) - set(by_doc_name))]
-    return out
+def table_of(text: str, where: str) -> str:
+    """The generated table under the marker that names ``where``."""
+    m = next(b for b in config_doc.BLOCK.finditer(text) if b["where"] == where)
+    return m["body"]
 
 
 # ------------------------------------------------------------------------------ links
@@ -192,45 +70,78 @@ def markdown_pages() -> list[Path]:
 
 # ------------------------------------------------------------------------------ the tests
 
-def test_every_schema_key_is_documented_with_the_schemas_default():
-    found = problems(load_schema(), CONFIG_DOC.read_text())
-    assert not found, "config/README.md disagrees with schemas/config.schema.yaml:\n  " + "\n  ".join(found)
+def test_the_key_tables_of_config_readme_are_generated_from_the_schema():
+    text = CONFIG_DOC.read_text()
+    assert config_doc.render(load_schema(), text) == text, (
+        "config/README.md's key tables are stale: python -m rsmooth.config_doc")
+    assert config_doc.main(["--check"]) == 0
+
+
+def test_every_key_of_the_schema_has_one_row_with_its_default_and_description():
+    text = CONFIG_DOC.read_text()
+    for name, k in config_doc.rows(load_schema()).items():
+        row = config_doc.row(name, k)
+        assert text.count(f"| `{name}` |") == 1 and row in text, name
+        assert k.description and f"| {k.description} |" in row, name
+        cell = config_doc.default_cell(k)
+        if k.default is config_doc.NO_DEFAULT:
+            assert cell == ("required" if k.required else "none"), name
+        else:  # YAML in backticks that reads back as the schema's default, of the same type
+            stated = yaml.safe_load(cell.strip("`"))
+            assert stated == k.default and type(stated) is type(k.default), name
 
 
 def test_the_key_list_comes_from_the_schema_through_refs_and_free_names():
-    keys = schema_keys(load_schema())
+    keys = config_doc.rows(load_schema())
     for key in ("results", "datasets.NAME.certify.n_cert", "synthetic.figure4.samples",
-                "datasets.NAME.train.base.epochs", "datasets.NAME.train.noisy.augment",
-                "datasets.NAME.figures.certified.max_radius", "datasets.NAME.cluster.mem_mb"):
+                "datasets.NAME.train.RECIPE.epochs", "datasets.NAME.train.RECIPE.augment",
+                "datasets.NAME.figures.certified.max_radius", "datasets.NAME.cluster.mem_mb",
+                "datasets.NAME.certify.sample", "datasets.NAME.certify.sample_seed",
+                "datasets.NAME.analysis.fidelity_ratio"):
         assert key in keys, key
-    assert keys["datasets.NAME.train.base"][0] == {"copies": 1}
-    assert keys["datasets.NAME.source"] == (NO_DEFAULT, True)
+    assert keys["datasets.NAME.train.base"].default == {"copies": 1}
+    assert keys["datasets.NAME.source"].default is config_doc.NO_DEFAULT and keys["datasets.NAME.source"].required
+    assert not any(".base." in k or ".noisy." in k for k in keys)  # the recipes' keys once, as RECIPE
 
 
-def test_a_key_added_to_the_schema_fails_until_it_is_documented():
-    schema = load_schema()
-    text = CONFIG_DOC.read_text()
+def test_a_key_added_to_the_schema_gets_a_row_in_its_section_and_needs_a_description():
+    schema, text = load_schema(), CONFIG_DOC.read_text()
     changed = copy.deepcopy(schema)
     analysis = changed["$defs"]["dataset"]["properties"]["analysis"]["properties"]
-    analysis["a_key_nobody_documented"] = {"type": "integer", "default": 7}
-    changed["$defs"]["train"]["properties"]["another_new_key"] = {"type": "number", "default": 0.5}
-    found = problems(changed, text)
-    assert "datasets.NAME.analysis.a_key_nobody_documented: key of the schema without a row in config/README.md" in found
-    assert "datasets.NAME.train.RECIPE.another_new_key: key of the schema without a row in config/README.md" in found
-    documented = text + ("\n| key | default | meaning |\n| --- | --- | --- |\n"
-                         "| `datasets.NAME.analysis.a_key_nobody_documented` | `7` | a test |\n"
-                         "| `datasets.NAME.train.RECIPE.another_new_key` | `0.5` | a test |\n")
-    assert problems(changed, documented) == problems(schema, text)
+    analysis["a_new_key"] = {"type": "integer", "default": 7, "description": "a test"}
+    changed["$defs"]["train"]["properties"]["another_key"] = {"type": "number", "default": 0.5, "description": "b | c"}
+    changed["properties"]["top_key"] = {"type": "string", "default": "", "description": "d"}
+    new = config_doc.render(changed, text)
+    assert new != text  # so the test above fails until the page is regenerated
+    assert "| `datasets.NAME.analysis.a_new_key` | `7` | a test |" in table_of(new, "datasets.NAME.analysis")
+    assert "| `datasets.NAME.train.RECIPE.another_key` | `0.5` | b \\| c |" in table_of(new, "datasets.NAME.train")
+    assert '| `top_key` | `""` | d |' in table_of(new, "top level")
+    assert config_doc.BLOCK.split(new)[::3] == config_doc.BLOCK.split(text)[::3]  # the prose is kept
+    del analysis["a_new_key"]["description"]
+    with pytest.raises(ValueError, match="datasets.NAME.analysis.a_new_key: no description"):
+        config_doc.render(changed, text)
 
 
-def test_a_changed_default_or_a_stale_row_fails():
-    schema = load_schema()
-    text = CONFIG_DOC.read_text()
+def test_a_changed_default_or_a_removed_key_changes_the_tables():
+    schema, text = load_schema(), CONFIG_DOC.read_text()
     changed = copy.deepcopy(schema)
     changed["properties"]["threads_per_job"]["default"] = 3
-    assert any(p.startswith("threads_per_job: config/README.md says") for p in problems(changed, text))
     del changed["properties"]["seeds"]
-    assert "seeds: row in config/README.md for a key the schema does not have" in problems(changed, text)
+    new = config_doc.render(changed, text)
+    assert "| `threads_per_job` | `3` |" in new and "| `seeds` |" in text and "| `seeds` |" not in new
+    del changed["properties"]["synthetic"]
+    with pytest.raises(ValueError, match="the table of 'synthetic' holds no key"):
+        config_doc.render(changed, text)
+
+
+def test_the_generator_rewrites_a_stale_page_and_check_fails_on_it(tmp_path):
+    page = tmp_path / "README.md"
+    stale = CONFIG_DOC.read_text().replace("| `seeds` | `[0]` |", "| `seeds` | `[1]` |")
+    page.write_text(stale)
+    assert config_doc.main(["--check", "--doc", str(page)]) == 1
+    assert page.read_text() == stale
+    assert config_doc.main(["--doc", str(page)]) == 0
+    assert page.read_text() == CONFIG_DOC.read_text()
 
 
 def test_readme_is_a_short_landing_page():

@@ -15,7 +15,7 @@ from torch import nn
 
 from conftest import REPO
 from pipeline import planned_jobs, run_script, snakemake, tiny_config, tiny_mnist
-from rsmooth import core, models, provenance
+from rsmooth import core, models, provenance, runtime
 
 EXAMPLE = REPO / "docs" / "own_models.md"
 OWN = ("--configfile", "own.yaml")
@@ -145,7 +145,7 @@ def test_training_with_normalize_saves_the_models_own_state_dict(own, tmp_path):
         from mynets import small_cnn
     finally:
         sys.path.remove(str(wd))
-    models.load_state(small_cnn(1, 10, 28), tmp_path / "h.pt")
+    runtime.load_state(small_cnn(1, 10, 28), tmp_path / "h.pt")
 
 
 @pytest.mark.slow
@@ -210,7 +210,7 @@ def test_a_state_dict_that_does_not_fit_gets_one_line_with_the_file_and_the_key(
     edit(state)
     torch.save(state, tmp_path / "h.pt")
     with pytest.raises(ValueError) as e:
-        models.load_state(models.build_model("cnn", 1, 10, 28), tmp_path / "h.pt")
+        runtime.load_state(models.build_model("cnn", 1, 10, 28), tmp_path / "h.pt")
     msg = str(e.value)
     assert "\n" not in msg and msg.startswith(f"{tmp_path / 'h.pt'}: state dict does not fit PaperCNN: {words}"), msg
 

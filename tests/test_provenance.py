@@ -12,7 +12,7 @@ import pytest
 from conftest import REPO, shared_data_or_skip
 from fakedata import fake_mnist
 from pipeline import rule_args, planned_jobs, run_script, snakemake, tiny_config, tiny_mnist
-from rsmooth import config, provenance
+from rsmooth import config, datafiles, provenance
 
 WORKFLOW = ("Snakefile", "rules", "scripts", "rsmooth", "schemas", "report", "envs", "reference", "config.yaml")
 
@@ -23,27 +23,64 @@ def test_code_files_follow_the_imports_of_each_script():
     def names(script):
         return {f"{f.parent.name}/{f.name}" for f in provenance.code_files(REPO / "scripts" / script)}
 
-    assert "rsmooth/core.py" in names("certify.py")
+    assert {"rsmooth/core.py", "rsmooth/models.py", "rsmooth/runtime.py"} <= names("certify.py")
     assert "rsmooth/core.py" not in names("train.py")  # training does not use the smoothing math
-    assert {"scripts/train.py", "rsmooth/training.py", "rsmooth/models.py", "rsmooth/data.py",
-            "rsmooth/io.py", "rsmooth/seeding.py"} <= names("train.py")
+    assert {"scripts/train.py", "rsmooth/training.py", "rsmooth/models.py", "rsmooth/runtime.py", "rsmooth/data.py",
+            "rsmooth/datafiles.py", "rsmooth/io.py", "rsmooth/seeding.py"} <= names("train.py")
     assert "rsmooth/core.py" in names("aggregate.py")  # through analysis.py, imported in a function
+    assert "rsmooth/models.py" not in names("aggregate.py")  # the tables do not build networks
 
 
-def test_code_fingerprint_follows_content_not_time_or_place(tmp_path):
-    copy = tmp_path / "clone"
+def clone_code(dst: Path) -> Path:
+    """A copy of the scripts and the package in another folder, as a fresh clone has them."""
     for item in ("scripts", "rsmooth"):
-        shutil.copytree(REPO / item, copy / item, ignore=shutil.ignore_patterns("__pycache__"))
-    theirs = provenance.code_fingerprint(REPO / "scripts" / "certify.py")
-    # the copy's modules are found beside its own scripts only if the package is the copy's;
-    # content, not place, decides: the same bytes elsewhere give the same digest
-    def digest(script):
-        return provenance._digest(f"{f.parent.name}/{f.name}\0".encode() + f.read_bytes()
-                                  for f in [script] + provenance.code_files(script)[1:])
+        shutil.copytree(REPO / item, dst / item, ignore=shutil.ignore_patterns("__pycache__"))
+    return dst
 
-    assert digest(copy / "scripts" / "certify.py") == theirs
-    os.utime(REPO / "rsmooth" / "core.py")  # a touch
-    assert provenance.code_fingerprint(REPO / "scripts" / "certify.py") == theirs
+
+def fingerprints(root: Path, *scripts: str) -> list[str]:
+    """provenance.code_fingerprint of ``root/scripts/SCRIPT`` computed by the rsmooth package of
+    ``root``, as the workflow of a checkout in ``root`` computes it (its own package first)."""
+    code = ("import sys; from rsmooth import provenance; print(provenance.__file__); "
+            "print(*(provenance.code_fingerprint(s) for s in sys.argv[1:]))")
+    r = subprocess.run([sys.executable, "-c", code, *(str(root / "scripts" / s) for s in scripts)], cwd=root,
+                       env=dict(os.environ, PYTHONPATH=str(root)), capture_output=True, text=True, check=True)
+    where, digests = r.stdout.splitlines()
+    assert Path(where).parent == root / "rsmooth", where  # the clone's own package
+    return digests.split()
+
+
+def test_code_fingerprints_follow_content_not_place_or_time(tmp_path):
+    here = [provenance.code_fingerprint(REPO / "scripts" / s) for s in ("certify.py", "train.py")]
+    assert len(set(here)) == 2 and all(len(d) == provenance.DIGEST_LEN for d in here)
+    clone = clone_code(tmp_path / "elsewhere")
+    assert fingerprints(clone, "certify.py", "train.py") == here  # the same bytes in another folder
+    for f in clone.rglob("*.py"):
+        os.utime(f, (0, 0))  # a touch (to any time) of every file
+    assert fingerprints(clone, "certify.py", "train.py") == here
+
+
+def test_an_edit_changes_the_fingerprints_of_the_scripts_that_use_the_file_and_no_other(tmp_path):
+    clone = clone_code(tmp_path / "clone")
+    scripts = ("certify.py", "train.py", "aggregate.py", "prepare_data.py")
+    before = dict(zip(scripts, fingerprints(clone, *scripts)))
+
+    def after_editing(path: str) -> set[str]:
+        """The scripts whose fingerprint the edit of ``path`` changes; the edit is then undone."""
+        f = clone / path
+        original = f.read_bytes()
+        f.write_bytes(original + b"\n# an edit\n")
+        now = dict(zip(scripts, fingerprints(clone, *scripts)))
+        f.write_bytes(original)
+        return {s for s in scripts if now[s] != before[s]}
+
+    assert after_editing("rsmooth/core.py") == {"certify.py", "aggregate.py"}  # not training, nor the data
+    assert after_editing("rsmooth/runtime.py") == {"certify.py", "train.py", "aggregate.py"}  # via core.py
+    assert after_editing("rsmooth/models.py") == {"certify.py", "train.py"}
+    assert after_editing("rsmooth/datafiles.py") == {"certify.py", "train.py", "aggregate.py", "prepare_data.py"}
+    assert after_editing("scripts/train.py") == {"train.py"}
+    assert after_editing("rsmooth/config_doc.py") == set()  # no stage imports it
+    assert dict(zip(scripts, fingerprints(clone, *scripts))) == before  # the same bytes again: the same digests
 
 
 def test_data_fingerprint_follows_the_bytes_of_the_files(tmp_path):
@@ -197,7 +234,7 @@ def test_every_model_and_table_records_its_environment(tiny_run):
     risk = pd.read_csv(res / "risk.csv")
     assert risk["train_env"].nunique() == 1 and risk["certify_env"].nunique() == 1
     sources = pd.read_csv(res / "data.sources.csv")
-    assert sorted(Path(f).name for f in sources["file"]) == sorted(provenance.MNIST_RAW_MD5)
+    assert sorted(Path(f).name for f in sources["file"]) == sorted(datafiles.MNIST_RAW_MD5)
     assert all(len(m) == 32 for m in sources["md5"])
 
 
