@@ -17,6 +17,9 @@ TRAIN_ARGS = {
 
 
 rule train:
+    # trainings first: they are the longest jobs and every certification waits on one, so the
+    # two cores are not left with one long training at the end
+    priority: 1
     input:
         data=f"{RES}/{{dataset}}/data.npz",
         init=lambda wc: (

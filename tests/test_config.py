@@ -89,7 +89,7 @@ def test_grid_expansion_and_names():
 def test_radius_pairs():
     cfg = validate_config(base())
     ds = cfg["datasets"]["mnist"]
-    assert radius_pairs(ds) == [("0.25", "0.25"), ("0.5", "0.5"), ("0.75", "0.75")]
+    assert radius_pairs(ds) == [("0.5", "0.5"), ("0.7", "0.7")]  # alpha = beta > 0 on both grids
     ds["certify"]["n_cert"] = 0
     assert radius_pairs(ds) == []
 
