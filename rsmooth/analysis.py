@@ -103,11 +103,54 @@ def summarize(per_image: pd.DataFrame, radii: list[float], level: float) -> dict
     certified = per_image["p_lower"].notna().any()
     radius = per_image["radius"].to_numpy(dtype=float)
     good = per_image["correct"].astype(bool).to_numpy() & ~np.isnan(radius)
-    for r in radii:
-        row[f"cert_acc_r{r:g}"] = float((good & (radius >= r)).mean()) if certified else np.nan
+    for r, acc in zip(radii, certified_accuracy(per_image, radii)):
+        row[f"cert_acc_r{r:g}"] = float(acc)
     row["acr"] = float(np.where(good, radius, 0.0).mean()) if certified else np.nan
     row["mean_evals"] = float(per_image["n_evals"].mean())
     return row
+
+
+def certified_accuracy(per_image: pd.DataFrame, radii) -> np.ndarray:
+    """Certified accuracy at each radius r of ``radii``: the fraction of the table's images whose
+    vote is right and certified at radius >= r; NaN at every r when the table drew no
+    certification samples (no ``p_lower``). The one definition: risk.csv's ``cert_acc_r{r}``
+    columns and certified.csv (:func:`certified_curve`) both come from here."""
+    if not per_image["p_lower"].notna().any():
+        return np.full(len(radii), np.nan)
+    radius = per_image["radius"].to_numpy(dtype=float)
+    good = per_image["correct"].astype(bool).to_numpy() & ~np.isnan(radius)
+    return np.array([(good & (radius >= r)).mean() for r in radii], dtype=float)
+
+
+CURVE_COLUMNS = ["radius", "cert_acc"]
+
+
+def certified_curve(per_image: pd.DataFrame) -> pd.DataFrame:
+    """The whole certified-accuracy curve of one certification table, exactly: ``radius`` 0 and
+    every radius of a right, certified image (ascending, each once) with ``cert_acc``, the
+    certified accuracy there (:func:`certified_accuracy`). The curve is a step function: at any
+    r it is the ``cert_acc`` of the first row whose radius is >= r, and 0 beyond the last row.
+    No rows when the table drew no certification samples."""
+    if not per_image["p_lower"].notna().any():
+        return pd.DataFrame(columns=CURVE_COLUMNS)
+    radius = per_image["radius"].to_numpy(dtype=float)
+    good = per_image["correct"].astype(bool).to_numpy() & ~np.isnan(radius)
+    steps = np.unique(np.concatenate([[0.0], radius[good]]))
+    return pd.DataFrame({"radius": steps, "cert_acc": certified_accuracy(per_image, steps)})
+
+
+def certified_curves(tables, dataset: str = "") -> pd.DataFrame:
+    """certified.csv: the :func:`certified_curve` of every certification table that drew radii,
+    with its dataset, alpha, beta and seed, sorted by seed, alpha, beta and radius."""
+    keys = ["dataset", "alpha", "beta", "seed"]
+    curves = [certified_curve(df).assign(dataset=dataset, alpha=float(df["alpha"].iloc[0]),
+                                         beta=float(df["beta"].iloc[0]), seed=int(df["seed"].iloc[0]))
+              for df in tables]
+    curves = [c for c in curves if len(c)]
+    if not curves:
+        return pd.DataFrame(columns=keys + CURVE_COLUMNS)
+    out = pd.concat(curves, ignore_index=True)[keys + CURVE_COLUMNS]
+    return out.sort_values(["seed", "alpha", "beta", "radius"]).reset_index(drop=True)
 
 
 def across_seeds(risk: pd.DataFrame, level: float) -> pd.DataFrame:

@@ -1,5 +1,8 @@
 """The pipeline's figures. Each function takes tables and options and returns a matplotlib
-figure; ``rsmooth.io.save_figure`` writes it as PNG and PDF."""
+figure; ``rsmooth.io.save_figure`` writes it as PNG and PDF. The tables are the stages' outputs
+as scripts/figures.py reads them: every number drawn (risks and their means over seeds,
+certified accuracy, alpha*, the claims, the verdicts, the synthetic means and where noise
+helped) was computed and written by the stage before; a figure only lays them out."""
 from __future__ import annotations
 
 import matplotlib
@@ -110,11 +113,12 @@ def alpha_star_vs_beta(star: pd.DataFrame, spread: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def risk_heatmap(risk: pd.DataFrame, annotate: bool = True, cmap: str = "mako_r") -> plt.Figure:
-    """Risk over the alpha x beta grid (rows: beta, columns: alpha; the mean over seeds), the
-    diagonal alpha = beta outlined."""
-    n_seeds = risk["seed"].nunique()
-    grid = risk.pivot_table(index="beta", columns="alpha", values="risk", aggfunc="mean")
+def risk_heatmap(means: pd.DataFrame, seeds, annotate: bool = True, cmap: str = "mako_r") -> plt.Figure:
+    """Risk over the alpha x beta grid (rows: beta, columns: alpha): ``risk_mean`` of
+    risk_seeds.csv (``means``, the mean over the run's ``seeds``), the diagonal alpha = beta
+    outlined."""
+    seeds = sorted(seeds)
+    grid = means.pivot(index="beta", columns="alpha", values="risk_mean")
     fig, ax = plt.subplots(figsize=(max(5, 0.5 * grid.shape[1] + 2), max(3, 0.45 * grid.shape[0] + 1.5)))
     sns.heatmap(grid, ax=ax, cmap=cmap, annot=annotate and grid.size <= 400, fmt=".2f",
                 annot_kws={"fontsize": 6}, cbar_kws={"label": "risk"},
@@ -125,23 +129,24 @@ def risk_heatmap(risk: pd.DataFrame, annotate: bool = True, cmap: str = "mako_r"
             ax.add_patch(plt.Rectangle((j[0], i), 1, 1, fill=False, edgecolor="red", lw=1.5))
     ax.set_xlabel("training noise alpha")
     ax.set_ylabel("smoothing noise beta")
-    seeds = f"seed {risk['seed'].iloc[0]}" if n_seeds == 1 else f"mean of {n_seeds} seeds"
-    ax.set_title(f"risk Delta(alpha, beta), {seeds} (red: alpha = beta)")
+    which = f"seed {seeds[0]}" if len(seeds) == 1 else f"mean of {len(seeds)} seeds"
+    ax.set_title(f"risk Delta(alpha, beta), {which} (red: alpha = beta)")
     return fig
 
 
-def certified_accuracy(per_image: list[pd.DataFrame], max_radius: float | None = None) -> plt.Figure:
-    """Certified accuracy against L2 radius for a few (alpha, beta) pairs: the fraction of test
-    images whose smoothed prediction is right and certified at radius >= r."""
+def certified_accuracy(curves: pd.DataFrame, seed: int, max_radius: float | None = None) -> plt.Figure:
+    """Certified accuracy against L2 radius for the (alpha, beta) pairs that drew radii, in
+    ``seed``: the fraction of test images whose smoothed prediction is right and certified at
+    radius >= r. Draws certified.csv (``curves``: rsmooth.analysis.certified_curve, the exact
+    step function), read off at 200 radii from 0 to ``max_radius`` (or just past the largest)."""
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    for df in per_image:
-        rad = df["radius"].to_numpy(float)
-        ok = df["correct"].astype(bool).to_numpy() & ~np.isnan(rad)
-        top = max_radius or max(float(np.nanmax(np.where(ok, rad, 0))), 1e-3) * 1.05
+    for (a, b), g in curves[curves["seed"] == seed].groupby(["alpha", "beta"], sort=False):
+        rad, acc = g["radius"].to_numpy(float), g["cert_acc"].to_numpy(float)
+        top = max_radius or max(float(rad[-1]), 1e-3) * 1.05
         rs = np.linspace(0, top, 200)
-        acc = [(ok & (rad >= r)).mean() for r in rs]
-        a, b = df["alpha"].iloc[0], df["beta"].iloc[0]
-        ax.plot(rs, acc, label=f"alpha = {a:g}, beta = {b:g}")
+        step = np.searchsorted(rad, rs)  # the first row at a radius >= r; past the last row: 0
+        ax.plot(rs, np.where(step < len(rad), acc[np.minimum(step, len(rad) - 1)], 0.0),
+                label=f"alpha = {a:g}, beta = {b:g}")
     ax.set_xlabel("L2 radius")
     ax.set_ylabel("certified accuracy")
     ax.set_ylim(0, 1)
@@ -151,19 +156,19 @@ def certified_accuracy(per_image: list[pd.DataFrame], max_radius: float | None =
     return fig
 
 
-def synthetic_curves(df: pd.DataFrame) -> plt.Figure:
+def synthetic_curves(mean: pd.DataFrame) -> plt.Figure:
     """The paper's Figure 4: per beta a panel, per gap zeta a line of the mean
     Delta(alpha, beta) - Delta(0, beta) over alpha, Savitzky-Golay-smoothed and re-based to 0
-    at alpha = 0 (column ``smoothed_delta_rel`` of the figure4 set's table); dashed where the
-    unsmoothed mean goes below 0 (noise augmentation helped)."""
-    mean = df.groupby(["beta", "zeta", "alpha"], as_index=False)[["mean_delta_rel", "smoothed_delta_rel"]].first()
+    at alpha = 0 (column ``smoothed_delta_rel`` of the figure4 set's cell means,
+    rsmooth.synthetic.cell_means); dashed where noise augmentation helped at some alpha (its
+    ``helped`` column)."""
     betas = sorted(mean["beta"].unique())
     fig, axes = plt.subplots(1, len(betas), figsize=(4.2 * len(betas), 3.6), squeeze=False)
     colors = sns.color_palette("tab10")
     for ax, beta in zip(axes[0], betas):
         for k, (zeta, g) in enumerate(mean[mean["beta"] == beta].groupby("zeta")):
             g = g.sort_values("alpha")
-            helped = bool((g["mean_delta_rel"] < 0).any())
+            helped = bool(g["helped"].any())
             ax.plot(g["alpha"], g["smoothed_delta_rel"], "--" if helped else "-", color=colors[k % 10],
                     label=f"zeta = {zeta:g}" + (" (helps)" if helped else ""))
         ax.axhline(0, color="grey", lw=0.8)
@@ -176,12 +181,14 @@ def synthetic_curves(df: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def synthetic_examples(images: list[tuple[float, np.ndarray, np.ndarray]], r: int) -> plt.Figure:
-    """The paper's Figure 3: example distributions, the disks drawn as circles, one panel per gap."""
+def synthetic_examples(disks: pd.DataFrame) -> plt.Figure:
+    """The paper's Figure 3: example distributions, the disks drawn as circles, one panel per gap
+    in the table's order (``disks``: rsmooth.synthetic.examples, a row per disk)."""
+    images = list(disks.groupby("zeta", sort=False))
     fig, axes = plt.subplots(1, len(images), figsize=(3.2 * len(images), 3.4), squeeze=False)
-    for ax, (zeta, h, centres) in zip(axes[0], images):
-        side = h.shape[0]
-        for cx, cy in centres:
+    for ax, (zeta, centres) in zip(axes[0], images):
+        side, r = centres["side"].iloc[0], centres["r"].iloc[0]
+        for cx, cy in zip(centres["cx"], centres["cy"]):
             ax.add_patch(plt.Circle((cy, cx), r, fill=True, facecolor="#4C72B0", edgecolor="black", lw=0.5))
         ax.set_xlim(0, side)
         ax.set_ylim(side, 0)
@@ -193,19 +200,19 @@ def synthetic_examples(images: list[tuple[float, np.ndarray, np.ndarray]], r: in
     return fig
 
 
-def synthetic_heatmaps(df: pd.DataFrame, cmap: str = "RdBu_r") -> plt.Figure:
-    """Per gap zeta, the mean Delta(alpha, beta) - Delta(0, beta) over the alpha x beta grid:
-    blue where noise augmentation helped, red where it hurt."""
-    mean = df.groupby(["zeta", "beta", "alpha"], as_index=False)["delta_rel"].mean()
-    zetas = sorted(mean["zeta"].unique())
+def synthetic_heatmaps(means: pd.DataFrame, cmap: str = "RdBu_r") -> plt.Figure:
+    """Per gap zeta, the mean Delta(alpha, beta) - Delta(0, beta) over the alpha x beta grid
+    (``mean_delta_rel`` of the set's cell means, rsmooth.synthetic.cell_means): blue where noise
+    augmentation helped, red where it hurt."""
+    zetas = sorted(means["zeta"].unique())
     # Centred at 0 with separate limits on each side, so small gains are as visible as losses.
     from matplotlib.colors import TwoSlopeNorm
 
-    norm = TwoSlopeNorm(vcenter=0.0, vmin=min(float(mean["delta_rel"].min()), -1e-6),
-                        vmax=max(float(mean["delta_rel"].max()), 1e-6))
+    norm = TwoSlopeNorm(vcenter=0.0, vmin=min(float(means["mean_delta_rel"].min()), -1e-6),
+                        vmax=max(float(means["mean_delta_rel"].max()), 1e-6))
     fig, axes = plt.subplots(1, len(zetas), figsize=(4.4 * len(zetas), 3.8), squeeze=False)
     for ax, zeta in zip(axes[0], zetas):
-        grid = mean[mean["zeta"] == zeta].pivot(index="beta", columns="alpha", values="delta_rel")
+        grid = means[means["zeta"] == zeta].pivot(index="beta", columns="alpha", values="mean_delta_rel")
         sns.heatmap(grid, ax=ax, cmap=cmap, norm=norm, cbar=ax is axes[0][-1],
                     xticklabels=[f"{v:g}" for v in grid.columns], yticklabels=[f"{v:g}" for v in grid.index])
         ax.invert_yaxis()
@@ -283,17 +290,18 @@ def _agrees_count(rows: pd.DataFrame) -> str:
                                                             ("undecided", "undecided")))
 
 
-def paper_comparison(comparison: pd.DataFrame, risk: pd.DataFrame, reference: pd.DataFrame,
-                     title: str = "") -> plt.Figure:
+def paper_comparison(comparison: pd.DataFrame, risk: pd.DataFrame, means: pd.DataFrame,
+                     reference: pd.DataFrame, title: str = "") -> plt.Figure:
     """This pipeline beside the paper (rsmooth/reference.py). Left: risk against alpha at each
-    beta both have, the paper's measured risks dashed, ours solid (the mean over seeds) with a
-    band of the Clopper-Pearson intervals of risk.csv (several seeds: spanning every seed's
-    interval); each compared cell marked by its ``agrees`` verdict (filled circle: the ratio ours
-    / paper shown inside the tolerance, square: outside, hollow circle: undecided); alpha* of
+    beta both have, the paper's measured risks dashed, ours solid (``risk_mean`` of
+    risk_seeds.csv, ``means``) with a band of the Clopper-Pearson intervals of risk.csv (several
+    seeds: spanning every seed's interval); each compared cell marked by its ``agrees`` verdict
+    (filled circle: the ratio ours / paper shown inside the tolerance, square: outside, hollow
+    circle: undecided); alpha* of
     each side marked. Right: alpha*(beta) of both against the diagonal (the paper's
     Savitzky-Golay and raw argmin, ours per seed with the extent of its confidence set, marked
-    by whether the paper's alpha* lies in it). Draws only the values of the three tables; the
-    verdicts are the table's."""
+    by whether the paper's alpha* lies in it). Draws only the values of paper_comparison.csv,
+    risk.csv, risk_seeds.csv and the reference table; the verdicts are the comparison's."""
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.6))
     cells = comparison[comparison["quantity"] == "risk"]
     pairs = cells[["beta", "beta_paper"]].drop_duplicates().sort_values("beta").to_numpy()
@@ -306,7 +314,8 @@ def paper_comparison(comparison: pd.DataFrame, risk: pd.DataFrame, reference: pd
         g = risk[risk["beta"] == beta].groupby("alpha")
         ax1.fill_between(g["risk_low"].min().index, np.maximum(g["risk_low"].min(), floor),
                          np.maximum(g["risk_high"].max(), floor), color=color, alpha=0.2)
-        ax1.plot(g["risk"].mean().index, np.maximum(g["risk"].mean(), floor), ".-", color=color, ms=3,
+        m = means[means["beta"] == beta].sort_values("alpha")
+        ax1.plot(m["alpha"], np.maximum(m["risk_mean"], floor), ".-", color=color, ms=3,
                  label=f"ours, beta = {beta:g}")
         c = cells[cells["beta"] == beta]
         _agrees_marks(ax1, c["alpha_ours"], np.maximum(c["ours"], floor), c["agrees"].fillna(""), color, 6)

@@ -13,10 +13,15 @@ augmentation at alpha helped the smoothed classifier at beta.
 Sampling follows the paper's notebook exactly (numpy's legacy generator, the same candidate
 order, the same acceptance window, and the same negative-index wrap at the top and left
 edges), so the same seed gives the same images; ``wrap=False`` clips instead.
+
+The aggregation of the per-beta curves (:func:`tidy`, :func:`cell_means`, :func:`helps_table`)
+writes every number the synthetic figures draw, "helped" included (:func:`helped`, its one
+definition); the figures (rsmooth/figures.py) only read those tables.
 """
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy.ndimage import gaussian_filter
 
 
@@ -81,3 +86,64 @@ def risk_grid(h: np.ndarray, alphas, betas) -> np.ndarray:
         for j, b in enumerate(betas):
             out[i, j] = np.mean(np.abs(target - phi(gauss(base, b))))
     return out
+
+
+def examples(seed: int, side: int, r: int, zetas, tries: int, wrap: bool = True) -> pd.DataFrame:
+    """The paper's Figure 3 as a table: one image per gap, drawn in the order of ``zetas`` from
+    one ``RandomState(seed)``; a row per accepted disk (zeta, cx, cy, with the radius ``r`` and
+    the image's ``side``)."""
+    rng = np.random.RandomState(seed)
+    rows = []
+    for zeta in zetas:
+        centres = sample_disks(rng, side, r, zeta, tries, wrap)[1]
+        rows += [{"zeta": zeta, "cx": cx, "cy": cy, "r": r, "side": side} for cx, cy in centres]
+    return pd.DataFrame(rows, columns=["zeta", "cx", "cy", "r", "side"])
+
+
+CELL = ["beta", "zeta", "alpha"]  # one cell of a set: its mean is over the sampled images
+
+
+def helped(mean_delta_rel) -> np.ndarray:
+    """Where noise augmentation helped: the mean over the images of a cell of
+    Delta(alpha, beta) - Delta(0, beta) is below 0 (the one definition; never at alpha = 0)."""
+    return np.asarray(mean_delta_rel, dtype=float) < 0
+
+
+def tidy(curves: pd.DataFrame, window: int | None = None, order: int | None = None) -> pd.DataFrame:
+    """The tidy table of a set from its per-beta curves (rows beta, zeta, sample, alpha, delta,
+    delta_rel), sorted, with ``mean_delta_rel``, the mean over the samples of each cell; with
+    ``window`` also ``smoothed_delta_rel``: that mean over alpha, Savitzky-Golay-smoothed (the one
+    curve policy, rsmooth.curves.savgol, window and ``order``) and re-based to 0 at the first
+    alpha (Figure 4's line)."""
+    df = curves.sort_values(["beta", "zeta", "sample", "alpha"])
+    df["mean_delta_rel"] = df.groupby(CELL)["delta_rel"].transform("mean")
+    if window:
+        from .curves import savgol
+
+        mean = df.groupby(CELL, as_index=False)["mean_delta_rel"].first()
+        for _, g in mean.groupby(["beta", "zeta"]):
+            sm = savgol(g["mean_delta_rel"].to_numpy(), window, order)
+            mean.loc[g.index, "smoothed_delta_rel"] = sm - sm[0]
+        df = df.merge(mean.drop(columns="mean_delta_rel"), on=CELL, how="left")
+    return df
+
+
+def cell_means(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per cell (beta, zeta, alpha) of a tidy table (:func:`tidy`): its
+    ``mean_delta_rel`` (and ``smoothed_delta_rel`` where the table has it) and whether noise
+    helped there (:func:`helped`); what the synthetic figures draw."""
+    cols = [c for c in ("mean_delta_rel", "smoothed_delta_rel") if c in df]
+    out = df.groupby(CELL, as_index=False)[cols].first()
+    out["helped"] = helped(out["mean_delta_rel"])
+    return out
+
+
+def helps_table(means: pd.DataFrame) -> pd.DataFrame:
+    """Per gap zeta, over the cells with alpha > 0 of a set (``means``: :func:`cell_means`): how
+    many cells, how many where noise helped (:func:`helped`), their fraction and the lowest mean
+    Delta(alpha, beta) - Delta(0, beta)."""
+    cells = means[means["alpha"] > 0]
+    table = cells.groupby("zeta").agg(cells=("helped", "size"), cells_helped=("helped", "sum"),
+                                      best_mean_delta_rel=("mean_delta_rel", "min")).reset_index()
+    table.insert(3, "fraction_helped", table["cells_helped"] / table["cells"])
+    return table

@@ -1,4 +1,5 @@
-# Stage 4: the tidy risk table of each dataset, its spread over seeds and the environments.
+# Stage 4: the tidy risk table of each dataset, its spread over seeds, the certified-accuracy
+# curves (the certified figure draws them) and the environments.
 import json
 
 # Which test images the certification tables cover, a column of risk.csv: the whole test set
@@ -46,6 +47,7 @@ rule aggregate:
             category="{dataset}",
             labels={"table": "environments"},
         ),
+        certified=f"{RES}/{{dataset}}/certified.csv",
     log:
         f"{RES}/logs/aggregate/{{dataset}}.log",
     conda:
@@ -65,7 +67,8 @@ rule aggregate:
             "--dataset {wildcards.dataset} --certs {input.certs:q}"
             " --envs {input.envs:q} --metrics {input.metrics:q} {params.args}"
             " --risk {output.risk:q} --seeds-summary {output.seeds:q}"
-            " --environments {output.environments:q} > {log:q} 2>&1",
+            " --environments {output.environments:q} --certified {output.certified:q}"
+            " > {log:q} 2>&1",
         )
 
 

@@ -3,7 +3,8 @@
 # against analysis.fidelity_ratio; alpha*(beta) of both sides, the paper's against our alpha*
 # confidence set; the headline risks of both sides; and the paper's claims replayed on
 # its counts (rsmooth/reference.py). Only for datasets with a reference table (the default
-# target in the Snakefile).
+# target in the Snakefile). It draws nothing: paper_comparison_figure (rules/figures.smk) draws
+# the comparison table, so an edit of figure code reruns no comparison.
 #
 # The paper's tables ship in reference/; the command names that folder by the shell variable
 # $RSMOOTH_REFERENCE (as it names the scripts' folder), so the workflow's place is in no params:
@@ -61,13 +62,6 @@ rule compare:
             category="{dataset}",
             labels={"table": "paper claims"},
         ),
-        png=report(
-            f"{RES}/{{dataset}}/figures/paper_comparison.png",
-            caption="../report/compare.rst",
-            category="{dataset}",
-            labels={"figure": "paper_comparison"},
-        ),
-        pdf=f"{RES}/{{dataset}}/figures/paper_comparison.pdf",
     log:
         f"{RES}/logs/compare/{{dataset}}.log",
     wildcard_constraints:
@@ -79,11 +73,10 @@ rule compare:
         digest=lambda wc: REFERENCE_MD5[wc.dataset],
         args=lambda wc: CLAIMS_ARGS[wc.dataset],  # the claims' options (rules/claims.smk)
         fidelity=lambda wc: FIDELITY_ARGS[wc.dataset],
-        stem=lambda wc, output: output.png[: -len(".png")],
     shell:
         script(
             "compare",
             '--reference-dir "$RSMOOTH_REFERENCE" --reference {params.table:q} --risk {input.risk:q} --alpha-star {input.alpha_star:q}'
             " {params.args} {params.fidelity} --out {output.table:q} --claims {output.claims:q}"
-            " --figure {params.stem:q} > {log:q} 2>&1",
+            " > {log:q} 2>&1",
         )

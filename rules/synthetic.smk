@@ -1,6 +1,9 @@
 # The synthetic disks experiment (the paper's Section 5): sample every image of a set in one
-# job (the draw order couples them), exact risk curves per (set, beta), one tidy CSV per set,
-# and the figures. Sets: figure4 (the paper's) and heatmap (a finer alpha x beta grid).
+# job (the draw order couples them), exact risk curves per (set, beta), one tidy CSV per set
+# with the mean of each cell and where noise helped (rsmooth/synthetic.py), the disks of
+# Figure 3, and the figures, which draw those tables (scripts/figures.py; the jobs that sample
+# and aggregate draw nothing, so an edit of figure code reruns only the figures). Sets: figure4
+# (the paper's) and heatmap (a finer alpha x beta grid).
 SYN = config["synthetic"]
 
 # The noise levels of each set as file-name strings.
@@ -31,6 +34,9 @@ SYNTHETIC_ARGS = {
     )
     for part in ("figure4", "heatmap", "figure3")
 }
+
+# The figure of each set, as the kind of scripts/figures.py that draws it.
+SYNTHETIC_FIGURE = {"figure4": "figure4", "heatmap": "synthetic_heatmap"}
 
 # The synthetic part of the default target (when synthetic.enabled).
 SYNTHETIC_TARGETS = [
@@ -89,6 +95,7 @@ rule synthetic_aggregate:
         ),
     output:
         curves=f"{RES}/synthetic/{{set}}.csv",
+        means=f"{RES}/synthetic/{{set}}_means.csv",
         helps=f"{RES}/synthetic/{{set}}_helps.csv",
     log:
         f"{RES}/logs/synthetic/{{set}}_aggregate.log",
@@ -106,13 +113,14 @@ rule synthetic_aggregate:
         script(
             "synthetic",
             "aggregate --curves {input:q} {params.args} --out {output.curves:q}"
-            " --helps {output.helps:q} > {log:q} 2>&1",
+            " --means {output.means:q} --helps {output.helps:q} > {log:q} 2>&1",
         )
 
 
+# Figure 4 and the regime heatmap, from the set's cell means.
 rule synthetic_figure:
     input:
-        f"{RES}/synthetic/{{set}}.csv",
+        f"{RES}/synthetic/{{set}}_means.csv",
     output:
         png=report(
             f"{RES}/synthetic/figures/{{set}}.png",
@@ -128,16 +136,35 @@ rule synthetic_figure:
     conda:
         "../envs/pipeline.yaml"
     params:
+        kind=lambda wc: SYNTHETIC_FIGURE[wc.set],
         stem=lambda wc, output: output.png[: -len(".png")],
     shell:
         script(
+            "figures",
+            "{params.kind} --synthetic {input:q} --out {params.stem:q} > {log:q} 2>&1",
+        )
+
+
+# The disks of Figure 3: one image per gap.
+rule synthetic_examples:
+    output:
+        f"{RES}/synthetic/figure3.csv",
+    log:
+        f"{RES}/logs/synthetic/figure3_examples.log",
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        args=SYNTHETIC_ARGS["figure3"],
+    shell:
+        script(
             "synthetic",
-            "{wildcards.set} --curves {input:q}"
-            " --out {params.stem:q} > {log:q} 2>&1",
+            "examples {params.args} --out {output:q} > {log:q} 2>&1",
         )
 
 
 rule synthetic_figure3:
+    input:
+        f"{RES}/synthetic/figure3.csv",
     output:
         png=report(
             f"{RES}/synthetic/figures/figure3.png",
@@ -151,10 +178,10 @@ rule synthetic_figure3:
     conda:
         "../envs/pipeline.yaml"
     params:
-        args=SYNTHETIC_ARGS["figure3"],
         stem=lambda wc, output: output.png[: -len(".png")],
     shell:
         script(
-            "synthetic",
-            "figure3 {params.args} --out {params.stem:q} > {log:q} 2>&1",
+            "figures",
+            "figure3 --disks {input:q} --out {params.stem:q} > {log:q} 2>&1",
         )
+

@@ -17,9 +17,6 @@ TRAIN_ARGS = {
 
 
 rule train:
-    # trainings first: they are the longest jobs and every certification waits on one, so the
-    # two cores are not left with one long training at the end
-    priority: 1
     input:
         data=f"{RES}/{{dataset}}/data.npz",
         init=lambda wc: (
@@ -34,6 +31,9 @@ rule train:
         f"{RES}/logs/train/{{dataset}}/alpha{{alpha}}_seed{{seed}}.log",
     benchmark:
         f"{RES}/benchmarks/train/{{dataset}}/alpha{{alpha}}_seed{{seed}}.tsv"
+    # trainings first: they are the longest jobs and every certification waits on one, so the
+    # two cores are not left with one long training at the end
+    priority: 1
     conda:
         "../envs/pipeline.yaml"
     threads: lambda wc: job_threads()

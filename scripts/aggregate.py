@@ -5,8 +5,9 @@ risk.csv: one row per (alpha, beta, seed) with the test images (sample, n_test),
 interval at --level, certified accuracy at each --radii, the average certified radius, and the
 training metrics of h_alpha (empty without --metrics: checkpoints that the pipeline did not
 train). With several seeds, the mean and spread over seeds of each risk with a Student-t
-interval at --level; and the environments that made the models and tables. alpha*, contrasts
-and gaps: scripts/claims.py.
+interval at --level; the whole certified-accuracy curve of every table that drew radii
+(certified.csv: the figure's steps, rsmooth.analysis.certified_curve); and the environments that
+made the models and tables. alpha*, contrasts and gaps: scripts/claims.py.
 """
 import argparse
 import sys
@@ -34,6 +35,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--risk", required=True, type=Path, help="tidy risk table to write")
     p.add_argument("--seeds-summary", type=Path, help="per-(alpha, beta) mean and spread over seeds")
     p.add_argument("--environments", type=Path, help="the environments that made the models and tables")
+    p.add_argument("--certified", type=Path,
+                   help="the certified-accuracy curve (radius, cert_acc) of every table with radii")
     return p
 
 
@@ -69,12 +72,16 @@ def main() -> None:
         pd.concat(metrics).assign(role="train") if metrics else None,
         pd.concat(envs).assign(role="certify") if envs else None)
 
+    certified = analysis.certified_curves(certs.values(), a.dataset)
+
     io.write_csv(risk, a.risk)
     print(risk[["seed", "alpha", "beta", "risk", "risk_low", "risk_high"]].to_string(index=False))
     if a.seeds_summary:
         io.write_csv(analysis.across_seeds(risk, a.level), a.seeds_summary)
     if a.environments:
         io.write_csv(environments, a.environments)
+    if a.certified:
+        io.write_csv(certified, a.certified)
     if environments["env_id"].nunique() > 1:
         print(f"warning: these results mix {environments['env_id'].nunique()} environments "
               f"(see {a.environments or 'the env_id columns'}): across them results agree only "

@@ -5,10 +5,11 @@ C1: the risk of h_0 grows with beta; C2: alpha*(beta) grows with beta; C3: at be
 at alpha = beta is beaten by a smaller alpha (primary: the contrast against alpha = beta -
 delta, fixed before the run; secondary: the cross-fitted gap against alpha* and the alpha*
 confidence set). Writes the claims (estimate, interval, verdict: supported / contradicted /
-undecided, "(conditional on models)" with one seed, and how it was computed: rsmooth/claims.py)
-with a forest plot; alpha* per seed and beta with its confidence set and the seed's contrast and
-gap; alpha* over seeds with its set; and the measured and fitted risk curves. Every input is
-checked before anything is written.
+undecided, "(conditional on models)" with one seed, and how it was computed: rsmooth/claims.py);
+alpha* per seed and beta with its confidence set and the seed's contrast and gap; alpha* over
+seeds with its set; and the measured and fitted risk curves. Every input is checked before
+anything is written. It draws nothing: scripts/figures.py draws these tables (claims, alpha_star,
+risk_curves).
 """
 import argparse
 from pathlib import Path
@@ -33,7 +34,7 @@ def parser() -> argparse.ArgumentParser:
     each (its default lives in the schema alone)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=cli.HelpFormatter)
     p.add_argument("--certs", required=True, nargs="+", type=cli.existing_file, help="per-image CSVs")
-    p.add_argument("--dataset", default="", help="dataset name, for the figure title")
+    p.add_argument("--dataset", default="", help="dataset name, written as a column")
     p.add_argument("--savgol-window", type=cli.positive_int, required=True,
                    help="Savitzky-Golay window")
     p.add_argument("--savgol-order", type=cli.nonneg_int, required=True,
@@ -51,7 +52,6 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha-star", type=Path, help="alpha* per seed and beta (CSV) to write")
     p.add_argument("--alpha-star-seeds", type=Path, help="alpha* per beta over seeds (CSV) to write")
     p.add_argument("--curves", type=Path, help="measured and fitted risk curves (CSV) to write")
-    p.add_argument("--figure", type=Path, help="forest plot stem: writes STEM.png and STEM.pdf")
     return p
 
 
@@ -64,17 +64,11 @@ def main() -> None:
     result = claims.analyze(errors, window=a.savgol_window, order=a.savgol_order, level=a.level,
                             n_boot=a.n_boot, rng_seed=a.rng_seed, delta=a.contrast_delta)
     table = result.claims
-    if a.figure:
-        from rsmooth.figures import claims_figure
-
-        fig = claims_figure(table, a.dataset)
     for df, path in ((result.alpha_star, a.alpha_star), (result.alpha_star_seeds, a.alpha_star_seeds),
                      (result.curves, a.curves)):
         if path:
             io.write_csv(df.assign(dataset=a.dataset)[["dataset", *df.columns]], path)
     io.write_csv(table, a.out)
-    if a.figure:
-        io.save_figure(fig, a.figure)
     print(result.alpha_star.to_string(index=False))
     print(table[["claim", "beta", "estimate", "low", "high", "verdict"]].to_string(index=False))
 

@@ -3,7 +3,7 @@
 paper's claims on that table.
 
   compare.py --risk risk.csv --alpha-star alpha_star.csv --reference TABLE --out CSV
-             --fidelity-ratio LOW HIGH --claims CSV --figure STEM   (what the compare rule runs)
+             --fidelity-ratio LOW HIGH --claims CSV   (what the compare rule runs)
   compare.py --replay TABLE [--claims CSV]   (the claims of the paper's table alone)
 
 TABLE has the columns alpha, beta, errors, risk, its risks errors over one test-image count
@@ -13,7 +13,8 @@ ratio's interval and a verdict: agrees "yes" when the interval lies inside [LOW,
 when outside, else "undecided". The paper's alpha* is its Savitzky-Golay (15, 3) argmin over
 the positions of its grid, as the authors computed it (and its raw argmin), set against our
 alpha* confidence set. It prints how many cells agree, disagree and are undecided. The math is
-in rsmooth/reference.py; every input is checked before anything is written.
+in rsmooth/reference.py; every input is checked before anything is written. It draws nothing:
+`scripts/figures.py paper_comparison` draws the comparison table.
 """
 import argparse
 from pathlib import Path
@@ -59,7 +60,6 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--rng-seed", type=cli.nonneg_int, required=True, help="seed of the resamples")
     p.add_argument("--out", type=Path, help="comparison table (CSV) to write")
     p.add_argument("--claims", type=Path, help="replayed claims of the reference (CSV) to write")
-    p.add_argument("--figure", type=Path, help="figure stem: writes STEM.png and STEM.pdf")
     return p
 
 
@@ -102,16 +102,9 @@ def main() -> None:
     star = analysis.read_table(a.alpha_star, STAR_COLUMNS)
     out = reference.compare(risk, star, ref, n, fidelity=band, level=a.level, tolerance=a.tolerance)
     out.insert(0, "dataset", a.dataset)
-    fig = None
-    if a.figure:
-        from rsmooth import figures
-
-        fig = figures.paper_comparison(out, risk, ref, f"{a.dataset}: this pipeline beside {Path(table).name}")
     io.write_csv(out, a.out)
     if a.claims:
         io.write_csv(claims, a.claims)
-    if fig is not None:
-        io.save_figure(fig, a.figure)
     print(f"{table}: errors over {n} test images; {int((out['quantity'] == 'risk').sum())} cells of ours "
           f"within {a.tolerance:g} of its grid")
     print(out[out["quantity"] == "risk"][["beta", "alpha_ours", "ours", "paper", "ratio", "ratio_low", "ratio_high",

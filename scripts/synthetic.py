@@ -1,14 +1,14 @@
 #!/usr/bin/env python
 """The synthetic disks experiment (Pal & Sulam, Section 5): sample images, compute exact risk
-curves, aggregate them, and draw Figures 3 and 4 and the regime heatmaps.
+curves and aggregate them into the tables that Figures 3 and 4 and the regime heatmaps draw.
 
   sample     draw every image of a set in one job (the draw order couples them): an .npz
   curves     Delta(alpha, beta) and Delta(alpha, beta) - Delta(0, beta) for one beta: a CSV
   aggregate  one tidy CSV from the per-beta CSVs (Figure 4's set: with the smoothed mean curve),
-             and the table of where noise helps
-  figure4    the paper's Figure 4 from the tidy CSV
-  figure3    the paper's Figure 3: example distributions for a few gaps
-  heatmap    mean Delta(alpha, beta) - Delta(0, beta) over alpha x beta, one panel per gap
+             the mean of each cell with where noise helped, and the table of where noise helps
+  examples   the disks of the paper's Figure 3 (one image per gap): a CSV
+The math is in rsmooth/synthetic.py; the figures are drawn from these tables by scripts/figures.py
+(figure4, synthetic_heatmap, figure3).
 """
 import argparse
 from pathlib import Path
@@ -74,46 +74,25 @@ def curves(a):
 def aggregate(a):
     import pandas as pd
 
-    from rsmooth import io
+    from rsmooth import io, synthetic
 
-    df = pd.concat([pd.read_csv(f) for f in a.curves]).sort_values(["beta", "zeta", "sample", "alpha"])
-    df["mean_delta_rel"] = df.groupby(["beta", "zeta", "alpha"])["delta_rel"].transform("mean")
-    if a.window:  # Figure 4's line: the mean curve smoothed (the one curve policy) and re-based
-        from rsmooth.curves import savgol
-
-        mean = df.groupby(["beta", "zeta", "alpha"], as_index=False)["mean_delta_rel"].first()
-        for _, g in mean.groupby(["beta", "zeta"]):
-            sm = savgol(g["mean_delta_rel"].to_numpy(), a.window, a.order)
-            mean.loc[g.index, "smoothed_delta_rel"] = sm - sm[0]
-        df = df.merge(mean.drop(columns="mean_delta_rel"), on=["beta", "zeta", "alpha"], how="left")
+    df = synthetic.tidy(pd.concat([pd.read_csv(f) for f in a.curves]), a.window, a.order)
+    means = synthetic.cell_means(df)
     io.write_csv(df, a.out)
+    if a.means:
+        io.write_csv(means, a.means)
     if a.helps:
-        mean = df[df["alpha"] > 0].groupby(["zeta", "beta", "alpha"], as_index=False)["delta_rel"].mean()
-        table = mean.groupby("zeta").agg(cells=("delta_rel", "size"),
-                                         cells_helped=("delta_rel", lambda v: int((v < 0).sum())),
-                                         best_mean_delta_rel=("delta_rel", "min")).reset_index()
-        table.insert(3, "fraction_helped", table["cells_helped"] / table["cells"])
+        table = synthetic.helps_table(means)
         io.write_csv(table, a.helps)
         print(table.to_string(index=False))
 
 
-def draw(a):
-    import numpy as np
-    import pandas as pd
+def examples(a):
+    from rsmooth import io, synthetic
 
-    from rsmooth import figures, io
-    from rsmooth.synthetic import sample_disks
-
-    if a.command == "figure4":
-        fig = figures.synthetic_curves(pd.read_csv(a.curves))
-    elif a.command == "heatmap":
-        fig = figures.synthetic_heatmaps(pd.read_csv(a.curves))
-    else:
-        rng = np.random.RandomState(a.seed)
-        examples = [(z, *sample_disks(rng, a.side, a.r, z, a.tries, a.wrap)) for z in a.zetas]
-        fig = figures.synthetic_examples(examples, a.r)
-    io.save_figure(fig, a.out)
-    print(f"wrote {a.out}.png and {a.out}.pdf")
+    table = synthetic.examples(a.seed, a.side, a.r, a.zetas, a.tries, a.wrap)
+    io.write_csv(table, a.out)
+    print(f"{a.out}: {len(table)} disks in {len(a.zetas)} images")
 
 
 def main() -> None:
@@ -132,27 +111,19 @@ def main() -> None:
     c.add_argument("--alphas", required=True, type=cli.nonneg_float, nargs="+")
     c.add_argument("--out", required=True, type=Path)
     c.set_defaults(fn=curves)
-    g = sub.add_parser("aggregate", help="one tidy CSV (+ where noise helps)")
+    g = sub.add_parser("aggregate", help="one tidy CSV (+ the cell means, where noise helps)")
     g.add_argument("--curves", required=True, nargs="+", type=cli.existing_file)
+    g.add_argument("--means", type=Path, help="also write the mean of each cell and whether noise helped there")
     g.add_argument("--helps", type=Path, help="also write the per-gap table of helped cells")
     g.add_argument("--window", type=cli.positive_int, help="Savitzky-Golay window of the smoothed "
                    "mean curve (column smoothed_delta_rel, Figure 4); none: no such column")
     g.add_argument("--order", type=cli.nonneg_int, default=None, help="Savitzky-Golay order")
     g.add_argument("--out", required=True, type=Path)
     g.set_defaults(fn=aggregate)
-    f4 = sub.add_parser("figure4", help="the paper's Figure 4")
-    f4.add_argument("--curves", required=True, type=cli.existing_file,
-                    help="the figure4 set's tidy CSV (with smoothed_delta_rel)")
-    f4.add_argument("--out", required=True)
-    f4.set_defaults(fn=draw)
-    hm = sub.add_parser("heatmap", help="regime heatmaps")
-    hm.add_argument("--curves", required=True, type=cli.existing_file)
-    hm.add_argument("--out", required=True)
-    hm.set_defaults(fn=draw)
-    f3 = sub.add_parser("figure3", help="the paper's Figure 3")
+    f3 = sub.add_parser("examples", help="the disks of the paper's Figure 3")
     sampling_args(f3)
-    f3.add_argument("--out", required=True)
-    f3.set_defaults(fn=draw)
+    f3.add_argument("--out", required=True, type=Path)
+    f3.set_defaults(fn=examples)
     a = p.parse_args()
     a.fn(a)
 

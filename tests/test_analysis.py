@@ -46,6 +46,25 @@ def test_summarize_risk_interval_and_certified_accuracy():
     assert np.isnan(off["cert_acc_r0"]) and np.isnan(off["acr"])
 
 
+def test_the_certified_curve_is_the_whole_step_function_of_certified_accuracy():
+    rng = np.random.default_rng(4)
+    n = 50
+    radius = np.where(rng.random(n) < 0.2, np.nan, np.round(rng.random(n), 2))  # repeated radii, abstains
+    df = pd.DataFrame({"correct": (rng.random(n) < 0.8).astype(int), "radius": radius,
+                       "p_lower": np.where(np.isnan(radius), 0.4, 0.9), "n_evals": 10})
+    curve = analysis.certified_curve(df)
+    good = (df["correct"] == 1) & df["radius"].notna()
+    assert curve["radius"].tolist() == sorted({0.0} | set(df.loc[good, "radius"]))
+    rs = np.concatenate([np.linspace(0, 1.1, 301), curve["radius"]])
+    step = np.searchsorted(curve["radius"].to_numpy(), rs)  # what the certified figure reads off at r
+    read = np.where(step < len(curve), curve["cert_acc"].to_numpy()[np.minimum(step, len(curve) - 1)], 0.0)
+    direct = [(good & (df["radius"] >= r)).mean() for r in rs]
+    assert read.tolist() == direct  # exactly, at every radius
+    row = analysis.summarize(df, [0.0, 0.25], 0.95)
+    assert [row["cert_acc_r0"], row["cert_acc_r0.25"]] == analysis.certified_accuracy(df, [0, 0.25]).tolist()
+    assert analysis.certified_curve(df.assign(p_lower=np.nan)).empty  # no draws: no curve
+
+
 def test_across_seeds_mean_sd_and_t_interval_clipped_to_probabilities():
     risk = pd.DataFrame({"alpha": [0.5] * 3 + [0.0], "beta": [0.5] * 3 + [0.0],
                          "seed": [0, 1, 2, 0], "risk": [0.0, 0.01, 0.02, 0.3]})

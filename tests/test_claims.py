@@ -224,16 +224,28 @@ def write_certs(folder, n_seeds=2, n=120):
     return paths
 
 
-def test_script_writes_the_table_and_the_figure(tmp_path):
+def test_script_writes_the_table_and_the_figure_script_draws_it(tmp_path):
     certs = write_certs(tmp_path / "certs")
-    out, stem = tmp_path / "out" / "claims.csv", tmp_path / "out" / "claims"
-    r = run_script("claims.py", "--certs", *certs, "--dataset", "mnist", "--n-boot", 50,
-                   "--out", out, "--figure", stem)
+    out, stem = tmp_path / "out" / "claims.csv", tmp_path / "fig" / "claims"
+    r = run_script("claims.py", "--certs", *certs, "--dataset", "mnist", "--n-boot", 50, "--out", out)
     table = pd.read_csv(out)
     assert list(table.columns) == claims.COLUMNS and len(table) == 8  # C1, C2, 2 contrasts, 2 gaps, 2 sets
     assert (table["n_seeds"] == 2).all() and (table["n_images"] == 120).all()
-    assert (stem.with_suffix(".png")).stat().st_size > 0 and (stem.with_suffix(".pdf")).stat().st_size > 0
     assert "C3" in r.stdout
+    assert sorted(p.name for p in out.parent.iterdir()) == ["claims.csv"]  # the analysis draws nothing
+    run_script("figures.py", "claims", "--claims", out, "--dataset", "mnist", "--out", stem)
+    assert (stem.with_suffix(".png")).stat().st_size > 0 and (stem.with_suffix(".pdf")).stat().st_size > 0
+
+
+def test_only_the_figure_script_runs_figure_code():
+    """No analysis job imports rsmooth/figures.py, so an edit of figure code changes the code
+    fingerprint of no other stage (the rerun plan: tests/test_e2e.py)."""
+    from conftest import REPO
+    from rsmooth import provenance
+
+    for script in sorted((REPO / "scripts").glob("*.py")):
+        modules = {f.name for f in provenance.code_files(script)[1:]}
+        assert ("figures.py" in modules) == (script.name == "figures.py"), script.name
 
 
 @pytest.mark.parametrize("damage", ["truncate", "drop_column", "other_images"])
@@ -248,12 +260,11 @@ def test_script_refuses_a_bad_csv_and_writes_nothing(tmp_path, damage):
         pd.read_csv(victim).iloc[:-1].to_csv(victim, index=False)
     out = tmp_path / "claims.csv"
     out.write_text("previous\n")
-    r = run_script("claims.py", "--certs", *certs, "--n-boot", 20, "--out", out,
-                   "--figure", tmp_path / "fig", check=False)
+    r = run_script("claims.py", "--certs", *certs, "--n-boot", 20, "--out", out, check=False)
     assert r.returncode == 1
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and str(victim) in lines[0], r.stderr
-    assert out.read_text() == "previous\n" and not list(tmp_path.glob("fig*"))
+    assert out.read_text() == "previous\n"
 
 
 def test_a_statistic_no_resample_moves_is_undecided_not_a_zero_width_verdict():

@@ -1,10 +1,13 @@
 """The whole DAG through snakemake, on a tiny generated MNIST-format dataset."""
+import shutil
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import yaml
 
+from conftest import REPO
 from pipeline import planned_jobs, snakemake, tiny_config, tiny_mnist
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -56,6 +59,15 @@ def test_every_output_exists_with_the_right_columns(run):
     assert len(curves) == 9 and (curves["risk_fitted"] >= curves.groupby(["seed", "beta"])["risk"].transform("min")).all()
     seeds = pd.read_csv(res / "risk_seeds.csv")
     assert len(seeds) == 9 and (seeds["n_seeds"] == 1).all()
+    # the certified-accuracy curves the certified figure draws: the radius pairs, from radius 0
+    cert = pd.read_csv(res / "certified.csv")
+    pairs = cert.groupby(["alpha", "beta", "seed"])
+    assert sorted(pairs.groups) == [(0.25, 0.25, 0), (0.5, 0.5, 0)]
+    for (a, b, _), g in pairs:
+        assert g["radius"].iloc[0] == 0 and g["radius"].is_monotonic_increasing
+        assert g["cert_acc"].is_monotonic_decreasing
+        at0 = risk[(risk["alpha"] == a) & (risk["beta"] == b)]["cert_acc_r0"].item()
+        assert g["cert_acc"].iloc[0] == pytest.approx(at0, abs=1e-12)
     claims = pd.read_csv(res / "claims.csv")
     assert claims["claim"].tolist() == ["C1", "C2", "C3", "C3", "C3 gap", "C3 gap", "C3 set", "C3 set"]
     assert claims["beta"].tolist()[2:] == [0.25, 0.5] * 3
@@ -144,7 +156,7 @@ def test_adding_a_beta_reruns_only_that_betas_certification_and_what_follows(edi
         cfg["datasets"]["mnist"]["betas"].append(0.75)
     plan = edit_config(add)
     assert plan == {"config_used": 1, "certify": 3, "aggregate": 1, "claims": 1, "risk_curves": 1, "heatmap": 1, "alpha_star_figure": 1, "compare": 1,
-                    "all": 1}, plan
+                    "certified_figure": 1, "claims_figure": 1, "paper_comparison_figure": 1, "all": 1}, plan
 
 
 def test_changing_a_figure_option_reruns_only_that_figure(edit_config):
@@ -159,7 +171,30 @@ def test_changing_training_epochs_reruns_training_and_everything_downstream(edit
     plan = edit_config(epochs)
     # h_0 keeps its recipe; the two noisy models, their 6 certifications, and all that follows
     assert plan == {"config_used": 1, "train": 2, "certify": 6, "aggregate": 1, "claims": 1, "risk_curves": 1, "heatmap": 1, "alpha_star_figure": 1, "certified_figure": 1,
-                    "compare": 1, "all": 1}, plan
+                    "compare": 1, "claims_figure": 1, "paper_comparison_figure": 1, "all": 1}, plan
+
+
+# The workflow as a fresh clone has it: what a test may edit instead of this checkout's files.
+WORKFLOW = ("Snakefile", "rules", "scripts", "rsmooth", "schemas", "report", "envs", "reference", "config.yaml")
+
+
+def test_editing_figure_code_reruns_only_the_figures(tiny_run, tmp_path):
+    """The analysis jobs draw nothing (claims, compare: a 2,000-resample analysis each), so a
+    one-line edit of rsmooth/figures.py, in a copy of the workflow, plans the figure jobs alone."""
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    for item in WORKFLOW:
+        src = REPO / item
+        if src.is_dir():
+            shutil.copytree(src, clone / item, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, clone / item)
+    figures = clone / "rsmooth" / "figures.py"
+    figures.write_text(figures.read_text() + "\n# an edit\n")
+    r = snakemake(tiny_run, "-n", "--quiet", "rules", snakefile=clone / "Snakefile")
+    plan = planned_jobs(tiny_run, output=r.stdout + r.stderr)
+    assert plan == {"risk_curves": 1, "heatmap": 1, "alpha_star_figure": 1, "certified_figure": 1,
+                    "claims_figure": 1, "paper_comparison_figure": 1, "all": 1}, plan
 
 
 def test_successful_run_leaves_the_report_hint_in_its_log(tiny_run):

@@ -59,7 +59,7 @@ def own(tmp_path_factory):
 @pytest.mark.e2e
 def test_the_example_plans_no_training_and_writes_every_output(own):
     wd, first = own
-    assert first == {"config_used": 1, "prepare_data": 1, "certify": 6, "aggregate": 1, "claims": 1, "compare": 1,
+    assert first == {"config_used": 1, "prepare_data": 1, "certify": 6, "aggregate": 1, "claims": 1, "compare": 1, "claims_figure": 1, "paper_comparison_figure": 1,
                      "risk_curves": 1, "heatmap": 1, "alpha_star_figure": 1, "certified_figure": 1, "all": 1}, first
     res = wd / "results" / "mnist"
     assert not (res / "models").exists()
@@ -87,7 +87,7 @@ def test_replacing_a_checkpoint_reruns_its_certifications_and_touching_it_does_n
     state["0.bias"] += 0.01
     torch.save(state, ck)
     try:
-        assert plan(wd) == {"certify": 3, "aggregate": 1, "claims": 1, "compare": 1, "risk_curves": 1, "heatmap": 1, "alpha_star_figure": 1, "certified_figure": 1, "all": 1}
+        assert plan(wd) == {"certify": 3, "aggregate": 1, "claims": 1, "compare": 1, "claims_figure": 1, "paper_comparison_figure": 1, "risk_curves": 1, "heatmap": 1, "alpha_star_figure": 1, "certified_figure": 1, "all": 1}
     finally:
         ck.write_bytes(original)
     assert plan(wd) == {}  # the same bytes again: nothing to do

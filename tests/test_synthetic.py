@@ -75,6 +75,72 @@ def test_paper_figure4_values_are_pinned():
 PINNED_BETA8_ZETA0 = [0.0, 0.05503, 0.13645, 0.16818]
 
 
+def per_beta_curves(rng) -> pd.DataFrame:
+    """Curves as `synthetic.py curves` writes them (2 betas x 2 gaps x 3 samples x alphas 0-4),
+    concatenated in any order."""
+    rows = []
+    for beta in (3.0, 5.0):
+        for zeta in (0, 2):
+            for s in range(3):
+                d = np.round(rng.random(5) * 0.1, 4)
+                rows += [{"beta": beta, "zeta": zeta, "sample": s, "alpha": float(a), "delta": d[a],
+                          "delta_rel": d[a] - d[0]} for a in range(5)]
+    return pd.DataFrame(rows).sample(frac=1, random_state=0)
+
+
+def test_the_aggregation_writes_each_cells_mean_and_where_noise_helped():
+    from rsmooth import io
+
+    df = synthetic.tidy(per_beta_curves(np.random.default_rng(1)), window=5, order=3)
+    means = synthetic.cell_means(df)
+    assert list(means.columns) == ["beta", "zeta", "alpha", "mean_delta_rel", "smoothed_delta_rel", "helped"]
+    assert len(means) == 2 * 2 * 5
+    cell = df[(df["beta"] == 5) & (df["zeta"] == 2) & (df["alpha"] == 3)]
+    row = means[(means["beta"] == 5) & (means["zeta"] == 2) & (means["alpha"] == 3)].iloc[0]
+    assert row["mean_delta_rel"] == pytest.approx(cell["delta_rel"].mean())
+    assert row["smoothed_delta_rel"] == cell["smoothed_delta_rel"].iloc[0]
+    assert means["helped"].tolist() == (means["mean_delta_rel"] < 0).tolist()  # the mean over images below 0
+    assert 0 < means["helped"].sum() < len(means) and not means.loc[means["alpha"] == 0, "helped"].any()
+    # the per-gap table counts those cells (alpha > 0), byte for byte as it was computed from the images
+    helps = synthetic.helps_table(means)
+    mean = df[df["alpha"] > 0].groupby(["zeta", "beta", "alpha"], as_index=False)["delta_rel"].mean()
+    want = mean.groupby("zeta").agg(cells=("delta_rel", "size"),
+                                    cells_helped=("delta_rel", lambda v: int((v < 0).sum())),
+                                    best_mean_delta_rel=("delta_rel", "min")).reset_index()
+    want.insert(3, "fraction_helped", want["cells_helped"] / want["cells"])
+    assert helps.to_csv(index=False, float_format=io.FLOAT_FORMAT) == want.to_csv(index=False,
+                                                                                 float_format=io.FLOAT_FORMAT)
+    assert helps["cells"].tolist() == [2 * 4, 2 * 4]
+
+
+def test_figure4_dashes_the_lines_where_the_table_says_noise_helped():
+    from rsmooth.figures import synthetic_curves
+
+    means = synthetic.cell_means(synthetic.tidy(per_beta_curves(np.random.default_rng(2)), window=5, order=3))
+    means.loc[means["zeta"] == 0, "helped"] = False  # the figure reads the column, not the numbers
+    fig = synthetic_curves(means)
+    for ax, beta in zip(fig.axes, (3.0, 5.0)):
+        labels = {line.get_label(): line.get_linestyle() for line in ax.get_lines() if "zeta" in line.get_label()}
+        for zeta in (0, 2):
+            helped = bool(means[(means["beta"] == beta) & (means["zeta"] == zeta)]["helped"].any())
+            label = f"zeta = {zeta}" + (" (helps)" if helped else "")
+            assert labels[label] == ("--" if helped else "-"), (beta, labels)
+
+
+def test_the_figure3_table_holds_the_draws_of_one_generator():
+    from rsmooth.figures import synthetic_examples
+
+    table = synthetic.examples(seed=0, side=40, r=3, zetas=[5, 0], tries=300)
+    rng = np.random.RandomState(0)
+    for zeta in (5, 0):  # in the order given, one image each
+        centres = synthetic.sample_disks(rng, 40, 3, zeta, 300)[1]
+        rows = table[table["zeta"] == zeta]
+        assert rows[["cx", "cy"]].to_numpy().tolist() == centres.tolist()
+    assert (table["r"] == 3).all() and (table["side"] == 40).all()
+    titles = [ax.get_title() for ax in synthetic_examples(table).axes]
+    assert titles == [f"zeta = {z} ({(table['zeta'] == z).sum()} disks)" for z in (5, 0)]
+
+
 @pytest.mark.slow
 @pytest.mark.e2e
 def test_tiny_synthetic_config_runs_end_to_end(tmp_path):
@@ -99,5 +165,9 @@ def test_tiny_synthetic_config_runs_end_to_end(tmp_path):
     helps = pd.read_csv(res / "heatmap_helps.csv")
     assert list(helps["zeta"]) == [0, 2] and (helps["cells"] == 2 * 2).all()
     assert helps["fraction_helped"].between(0, 1).all()
+    means = pd.read_csv(res / "heatmap_means.csv")  # what the heatmap draws, "helped" included
+    assert len(means) == 2 * 2 * 3 and means["helped"].tolist() == (means["mean_delta_rel"] < 0).tolist()
+    disks = pd.read_csv(res / "figure3.csv")
+    assert list(disks["zeta"].unique()) == [0, 5] and (disks["r"] == 3).all()
     for fig in ("figure4", "figure3", "heatmap"):
         assert (res / "figures" / f"{fig}.png").read_bytes()[:4] == b"\x89PNG"
