@@ -350,7 +350,7 @@ def smaller_alphas_worse(grid: Grid, sets: dict, j: int, at: int) -> tuple[bool,
     lows = sets[j].diff.low[smaller * k + at]
     worst = smaller[np.argmin(lows)]
     return bool((lows > 0).all()), (
-        f"every smaller alpha shown worse than alpha = beta (lowest bound {lows.min():.4g} at "
+        f"every smaller alpha of the grid shown worse than alpha = beta (lowest bound {lows.min():.4g} at "
         f"alpha {grid.alphas[worst]:g})" if (lows > 0).all() else
         f"alpha {grid.alphas[worst]:g} not shown worse than alpha = beta (bound {lows.min():.4g})")
 

@@ -2,12 +2,6 @@
 # curves (the certified figure draws them) and the environments.
 import json
 
-# Which test images the certification tables cover, a column of risk.csv: the whole test set
-# (n_test 0) or certify.sample.
-test_images = lambda ds: (
-    DATASETS[ds]["certify"]["sample"] if DATASETS[ds]["certify"]["n_test"] else "all"
-)
-
 # The training metrics of every model of each dataset; none for checkpoints of the user's.
 METRICS = {
     ds: (
@@ -53,14 +47,8 @@ rule aggregate:
     conda:
         "../envs/pipeline.yaml"
     params:
-        # the intervals of risk.csv (Clopper-Pearson) and risk_seeds.csv (t) at analysis.level
-        args=lambda wc: cli_args(
-            {
-                "radii": DATASETS[wc.dataset]["analysis"]["radii"],
-                "level": DATASETS[wc.dataset]["analysis"]["level"],
-                "sample": test_images(wc.dataset),
-            }
-        ),
+        # radii, the level of the intervals, the test images (rsmooth/jobs.py)
+        args=lambda wc: cli_args(jobs.aggregate(DATASETS[wc.dataset])),
     shell:
         script(
             "aggregate",

@@ -3,16 +3,10 @@
 # is the trained one or, with datasets.NAME.models, the user's: then no input but a path and an
 # md5 in params, so that replacing the file reruns its certifications and touching it does not.
 
-# The certify options of each dataset's jobs, as options of scripts/certify.py: with radii (the
-# n_cert draws) for the pairs of certified_pairs, without (n_cert 0) for the others.
+# The certify options of each dataset's jobs, as options of scripts/certify.py (rsmooth/jobs.py):
+# with radii (the n_cert draws) for the pairs of certified_pairs, without for the others.
 CERTIFY_ARGS = {
-    ds: {
-        radius: cli_args(
-            d["certify"] if radius else {**d["certify"], "n_cert": 0},
-            skip=("radius_pairs",),
-        )
-        for radius in (True, False)
-    }
+    ds: {radius: cli_args(jobs.certify(d, radius)) for radius in (True, False)}
     for ds, d in DATASETS.items()
 }
 

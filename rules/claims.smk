@@ -4,26 +4,9 @@
 # C3 training at alpha = beta is beaten by a smaller alpha (a contrast fixed in the config, and
 # the cross-fitted gap). It draws nothing: the figure rules (rules/figures.smk: claims_figure,
 # alpha_star_figure, risk_curves) draw these tables, so an edit of figure code reruns no analysis.
-from rsmooth.seeding import derive_seed
-
-# The analysis options of each dataset, as options of scripts/claims.py; rules/compare.smk
-# (included after this file) gives scripts/compare.py the same. The bootstrap's seed is derived
-# from analysis.bootstrap_seed and the dataset's name, so datasets get different draws.
-CLAIMS_ARGS = {
-    ds: cli_args(
-        {
-            "dataset": ds,
-            "savgol_window": an["savgol_window"],
-            "savgol_order": an["savgol_order"],
-            "contrast_delta": an["contrast_delta"],
-            "n_boot": an["n_boot"],
-            "level": an["level"],
-            "rng_seed": derive_seed(an["bootstrap_seed"], "claims", ds),
-        }
-    )
-    + ("" if an["contrast_delta"] else " --no-contrast")
-    for ds, an in ((ds, d["analysis"]) for ds, d in DATASETS.items())
-}
+# The analysis options of each dataset, as options of scripts/claims.py (rsmooth/jobs.py, which
+# the tests use too).
+CLAIMS_ARGS = {ds: cli_args(jobs.claims(d, ds)) for ds, d in DATASETS.items()}
 
 
 rule claims:

@@ -12,7 +12,7 @@ import sys
 # only snakemake is installed. Its jobs import the same package: see PYTHONPATH below.
 sys.path.insert(0, workflow.basedir)
 
-from rsmooth import provenance  # noqa: E402
+from rsmooth import jobs, provenance  # noqa: E402
 from rsmooth.cli import as_args  # noqa: E402
 from rsmooth.config import (  # noqa: E402
     ConfigError,

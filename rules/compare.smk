@@ -33,16 +33,16 @@ REFERENCE_ARG = {
     if p
 }
 REFERENCE_MD5 = {ds: provenance.md5_file(p) for ds, p in REFERENCE.items() if p}
-# The tolerance of the fidelity verdicts, fixed before the run, as compare.py's option.
-FIDELITY_ARGS = {}
+# The tolerance of the fidelity verdicts, fixed before the run, checked here; the options of
+# scripts/compare.py: the claims' settings and that tolerance (rsmooth/jobs.py).
 for _ds in REFERENCE_ARG:
     try:
-        _band = reference.fidelity_band(DATASETS[_ds]["analysis"]["fidelity_ratio"])
+        reference.fidelity_band(DATASETS[_ds]["analysis"]["fidelity_ratio"])
     except ValueError as e:
         raise WorkflowError(
             f"config key datasets.{_ds}.analysis.fidelity_ratio: {e}"
         ) from None
-    FIDELITY_ARGS[_ds] = cli_args({"fidelity_ratio": _band})
+COMPARE_ARGS = {ds: cli_args(jobs.compare(DATASETS[ds], ds)) for ds in REFERENCE_ARG}
 
 
 rule compare:
@@ -71,12 +71,11 @@ rule compare:
     params:
         table=lambda wc: REFERENCE_ARG[wc.dataset],
         digest=lambda wc: REFERENCE_MD5[wc.dataset],
-        args=lambda wc: CLAIMS_ARGS[wc.dataset],  # the claims' options (rules/claims.smk)
-        fidelity=lambda wc: FIDELITY_ARGS[wc.dataset],
+        args=lambda wc: COMPARE_ARGS[wc.dataset],
     shell:
         script(
             "compare",
             '--reference-dir "$RSMOOTH_REFERENCE" --reference {params.table:q} --risk {input.risk:q} --alpha-star {input.alpha_star:q}'
-            " {params.args} {params.fidelity} --out {output.table:q} --claims {output.claims:q}"
+            " {params.args} --out {output.table:q} --claims {output.claims:q}"
             " > {log:q} 2>&1",
         )

@@ -20,13 +20,7 @@ rule prepare_data:
     params:
         data=lambda wc: DATA_DIGEST[wc.dataset],
         args=lambda wc: cli_args(
-            {
-                "source": DATASETS[wc.dataset]["source"],
-                "root": config["data_root"],
-                "path": DATASETS[wc.dataset]["path"],
-                "num_classes": DATASETS[wc.dataset]["num_classes"],
-                "classes": DATASETS[wc.dataset]["classes"],
-            }
+            jobs.prepare_data(DATASETS[wc.dataset], config["data_root"])
         ),
     shell:
         script(

@@ -179,4 +179,3 @@ rule paper_comparison_figure:
             " --comparison {input.comparison:q} --risk {input.risk:q} --risk-seeds {input.seeds:q}"
             " --dataset {wildcards.dataset} --out {params.stem:q} > {log:q} 2>&1",
         )
-

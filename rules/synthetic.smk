@@ -184,4 +184,3 @@ rule synthetic_figure3:
             "figures",
             "figure3 --disks {input:q} --out {params.stem:q} > {log:q} 2>&1",
         )
-

@@ -3,15 +3,10 @@
 # The metrics table records the environment (versions, device, CPU ISA, threads) with the
 # accuracy; torch uses threads_per_job threads whatever --cores is (rules/resources.smk).
 
-# The recipe of each dataset's models as options of scripts/train.py: train.base for h_0,
-# train.noisy for every h_alpha.
+# The recipe of each dataset's models as options of scripts/train.py (rsmooth/jobs.py):
+# train.base for h_0, train.noisy for every h_alpha.
 TRAIN_ARGS = {
-    ds: {
-        recipe: cli_args(
-            {**d["train"][recipe], "common_noise": d["train"]["common_noise"]}
-        )
-        for recipe in ("base", "noisy")
-    }
+    ds: {recipe: cli_args(jobs.train(d, recipe)) for recipe in ("base", "noisy")}
     for ds, d in DATASETS.items()
 }
 

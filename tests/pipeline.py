@@ -65,26 +65,26 @@ def snakemake(workdir: Path, *args: str, config: dict | None = None, check: bool
 
 
 def rule_args(name: str) -> list[str]:
-    """The options that a rule always passes to ``scripts/NAME``, at the schema's defaults of
-    an MNIST dataset (rsmooth.config.defaults: what a job of a default config gets, with a
-    training recipe of one epoch, one copy); options after them override them."""
+    """The options that a rule always passes to ``scripts/NAME`` (rsmooth/jobs.py, the rules'
+    own builders), at the schema's defaults of an MNIST dataset (rsmooth.config.defaults: what a
+    job of a default config gets, with a training recipe of one epoch, one copy), plus the
+    job's own (seed 0, the default device and threads); options after them override them."""
     import shlex
 
+    from rsmooth import jobs
     from rsmooth.cli import as_args
     from rsmooth.config import defaults
 
     d = defaults()
-    an = d["analysis"]
     job = {"arch": d["arch"], "seed": 0, "device": d["device"], "threads": d["threads_per_job"]}
-    analysis = {k: an[k] for k in ("savgol_window", "savgol_order", "contrast_delta", "n_boot", "level")}
     options = {
-        "train.py": {**d["train"]["noisy"], "epochs": 1, "copies": 1, "common_noise": True, **job},
-        "certify.py": {**{k: v for k, v in d["certify"].items() if k != "radius_pairs"}, **job},
-        "aggregate.py": {"radii": an["radii"], "level": an["level"], "sample": "random"},
-        "claims.py": {**analysis, "rng_seed": an["bootstrap_seed"]},
-        "compare.py": {**analysis, "rng_seed": an["bootstrap_seed"], "fidelity_ratio": an["fidelity_ratio"]},
-        "prepare_data.py": {"root": "data"},
-    }.get(name, {})
+        "train.py": lambda: {**jobs.train(d, "noisy"), "epochs": 1, "copies": 1, **job},
+        "certify.py": lambda: {**jobs.certify(d, radius=True), **job},
+        "aggregate.py": lambda: jobs.aggregate(d),
+        "claims.py": lambda: jobs.claims(d, "mnist"),
+        "compare.py": lambda: jobs.compare(d, "mnist"),
+        "prepare_data.py": lambda: {"root": "data"},
+    }.get(name, dict)()
     return [word for arg in as_args(options) for word in shlex.split(arg)]
 
 

@@ -433,7 +433,7 @@ def test_a_worse_beta_minus_delta_does_not_contradict_c3_when_an_alpha_between_w
 
 def test_a_curve_rising_below_beta_everywhere_contradicts_c3():
     contrast, star_set, gap = c3_rows(np.array([0.30, 0.20, 0.12, 0.08, 0.06, 0.02]))
-    assert contrast.verdict == "contradicted" and "every smaller alpha shown worse" in contrast.note
+    assert contrast.verdict == "contradicted" and "every smaller alpha of the grid shown worse" in contrast.note
     assert star_set.verdict == "contradicted" and star_set.high <= 0
     assert gap.verdict == "undecided"  # a gap never contradicts
 
