@@ -338,7 +338,8 @@ def slice_run(table, a, device, env, train_rate, plan):
             table_path = work / "certify" / f"{name}.csv"
             wall, stdout = run_script("certify.py", [
                 "--model", model, "--data", cache, *common, "--alpha", alpha, "--beta", beta,
-                "--n-test", n_test, "--n-votes", n_votes, "--n-cert", 0, "--failure-prob", 0.001,
+                "--n-test", n_test, "--sample", "random", "--sample-seed", 0,  # the schema's defaults
+                "--n-votes", n_votes, "--n-cert", 0, "--failure-prob", 0.001,
                 "--batch-size", batch, "--early-stop", "--out", table_path, "--env", work / "certify" / f"{name}.env.csv"],
                 work / "logs" / f"certify_{name}.log", env)
             cert_s = float(re.search(r"evaluations in ([0-9.]+) s", stdout).group(1))

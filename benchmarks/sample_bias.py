@@ -53,13 +53,20 @@ def main():
     for col, k in size.items():
         r = t[col].sum() / (len(t) * k)
         print(f"| {col.replace('_', ' ')} | {k} | {r:.4f} | {r / whole:.2f} |")
-    noisy = t[t["beta"] > 0]
-    if len(noisy):
-        print(f"\nbeta > 0 only ({len(noisy)} tables):")
-        w = noisy["all"].sum() / (len(noisy) * n)
-        for col, k in size.items():
-            r = noisy[col].sum() / (len(noisy) * k)
-            print(f"  {col}: {r:.4f} ({r / w:.2f}x)")
+    # per table: each sample's risk over the whole set's (the cells of low risk, where the
+    # paper's alpha* lies, are where a sample's bias moves a comparison most)
+    cols = ["first_half", "last_half"] + [f"{w}_{k}" for k in a.k for w in ("first", "random")]
+    print("\n| alpha | beta | seed | risk, all | " + " | ".join(c.replace("_", " ") + " / all" for c in cols)
+          + " |\n|" + " --- |" * (4 + len(cols)))
+    for r in t.itertuples():
+        whole = r.all / n
+        ratios = [getattr(r, c) / size[c] / whole if whole else float("nan") for c in cols]
+        print(f"| {r.alpha:g} | {r.beta:g} | {r.seed} | {whole:.4f} | " + " | ".join(f"{x:.2f}" for x in ratios) + " |")
+    low = t[t["all"] / n < 0.05]
+    if len(low):
+        med = {c: float(((low[c] / size[c]) / (low["all"] / n)).median()) for c in cols}
+        print(f"\nmedian over the {len(low)} tables with risk < 0.05: "
+              + ", ".join(f"{c.replace('_', ' ')} {v:.2f}x" for c, v in med.items()))
 
 
 if __name__ == "__main__":

@@ -195,7 +195,7 @@ def test_an_unwritable_results_folder_is_one_line_naming_the_output_not_a_tempor
     ro.mkdir()
     ro.chmod(0o555)
     cmd = (f"{shutil.which('python3')} {REPO / 'scripts' / 'aggregate.py'} --certs {small / 'c0.csv'}"
-           f" --radii 0 --level 0.95 --risk {ro / 'risk.csv'} --seeds-summary {ro / 'seeds.csv'}")
+           f" --radii 0 --level 0.95 --sample all --risk {ro / 'risk.csv'} --seeds-summary {ro / 'seeds.csv'}")
     r = subprocess.run(["capsh", "--drop=cap_dac_override,cap_dac_read_search", "--", "-c", cmd],
                        capture_output=True, text=True)
     assert one_error_line(r) == f"error: cannot write {ro / 'risk.csv'}: permission denied"
