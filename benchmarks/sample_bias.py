@@ -28,7 +28,8 @@ def main():
 
     from rsmooth import analysis, data, io
 
-    tables = analysis.read_certifications(sorted(str(f) for f in a.certify.glob("alpha*_beta*_seed*.csv")))
+    tables = analysis.read_certifications(sorted(str(f) for f in a.certify.glob("alpha*_beta*_seed*.csv")
+                                                 if not f.name.endswith(".env.csv")))
     rows = []
     for df in tables.values():
         err = (1 - df["correct"].to_numpy()).astype(float)
