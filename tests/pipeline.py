@@ -64,6 +64,23 @@ def snakemake(workdir: Path, *args: str, config: dict | None = None, check: bool
     return r
 
 
+WORKFLOW = ("Snakefile", "rules", "scripts", "rsmooth", "schemas", "report", "envs", "reference", "config.yaml")
+
+
+def copy_workflow(dst: Path) -> Path:
+    """A copy of the workflow as a fresh clone has it (no caches), for tests that edit it."""
+    import shutil
+
+    dst.mkdir()
+    for item in WORKFLOW:
+        src = REPO / item
+        if src.is_dir():
+            shutil.copytree(src, dst / item, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dst / item)
+    return dst
+
+
 def rule_args(name: str) -> list[str]:
     """The options that a rule always passes to ``scripts/NAME`` (rsmooth/jobs.py, the rules'
     own builders), at the schema's defaults of an MNIST dataset (rsmooth.config.defaults: what a

@@ -1,5 +1,4 @@
 """The whole DAG through snakemake, on a tiny generated MNIST-format dataset."""
-import shutil
 
 import numpy as np
 import pandas as pd
@@ -8,7 +7,7 @@ import pytest
 import yaml
 
 from conftest import REPO
-from pipeline import planned_jobs, snakemake, tiny_config, tiny_mnist
+from pipeline import copy_workflow, planned_jobs, snakemake, tiny_config, tiny_mnist
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -99,7 +98,6 @@ def test_no_python_source_is_parsed_off_the_main_thread(run):
 def test_code_fingerprints_refuse_to_run_off_the_main_thread():
     import threading
 
-    from conftest import REPO
     from rsmooth import provenance
 
     caught = []
@@ -174,21 +172,10 @@ def test_changing_training_epochs_reruns_training_and_everything_downstream(edit
                     "compare": 1, "claims_figure": 1, "paper_comparison_figure": 1, "all": 1}, plan
 
 
-# The workflow as a fresh clone has it: what a test may edit instead of this checkout's files.
-WORKFLOW = ("Snakefile", "rules", "scripts", "rsmooth", "schemas", "report", "envs", "reference", "config.yaml")
-
-
 def test_editing_figure_code_reruns_only_the_figures(tiny_run, tmp_path):
     """The analysis jobs draw nothing (claims, compare: a 2,000-resample analysis each), so a
     one-line edit of rsmooth/figures.py, in a copy of the workflow, plans the figure jobs alone."""
-    clone = tmp_path / "clone"
-    clone.mkdir()
-    for item in WORKFLOW:
-        src = REPO / item
-        if src.is_dir():
-            shutil.copytree(src, clone / item, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(src, clone / item)
+    clone = copy_workflow(tmp_path / "clone")
     figures = clone / "rsmooth" / "figures.py"
     figures.write_text(figures.read_text() + "\n# an edit\n")
     r = snakemake(tiny_run, "-n", "--quiet", "rules", snakefile=clone / "Snakefile")
@@ -220,7 +207,6 @@ def test_report_contains_every_figure(tiny_run):
 
 def test_the_test_folder_holds_the_data_that_fakedata_generates(tmp_path):
     """.test/data is what tests/fakedata.py makes (its config is tiny_config's one home)."""
-    from conftest import REPO
     from fakedata import fake_mnist
 
     assert tiny_config(mnist=tiny_mnist())["datasets"]["mnist"]["certify"]["n_test"] == 30

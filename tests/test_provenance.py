@@ -11,10 +11,9 @@ import pytest
 
 from conftest import REPO, shared_data_or_skip
 from fakedata import fake_mnist
-from pipeline import rule_args, planned_jobs, run_script, snakemake, tiny_config, tiny_mnist
+from pipeline import copy_workflow, rule_args, planned_jobs, run_script, snakemake, tiny_config, tiny_mnist
 from rsmooth import config, datafiles, provenance
 
-WORKFLOW = ("Snakefile", "rules", "scripts", "rsmooth", "schemas", "report", "envs", "reference", "config.yaml")
 
 
 # --- unit: fingerprints -----------------------------------------------------------------------
@@ -147,15 +146,7 @@ def test_environment_table_counts_jobs_per_environment():
 @pytest.fixture
 def clone(tiny_run, tmp_path):
     """A copy of the workflow (as a fresh clone has it) that the tests may edit freely."""
-    dst = tmp_path / "clone"
-    dst.mkdir()
-    for item in WORKFLOW:
-        src = REPO / item
-        if src.is_dir():
-            shutil.copytree(src, dst / item, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(src, dst / item)
-    return dst
+    return copy_workflow(tmp_path / "clone")
 
 
 def plan(workdir: Path, clone: Path, *args: str) -> dict:
