@@ -30,17 +30,19 @@ def main():
 
     tables = analysis.read_certifications(sorted(str(f) for f in a.certify.glob("alpha*_beta*_seed*.csv")
                                                  if not f.name.endswith(".env.csv")))
-    rows = []
+    rows, samples = [], {}  # samples: the random sample of each size, drawn once
     for df in tables.values():
         err = (1 - df["correct"].to_numpy()).astype(float)
         n = len(err)
         if not np.array_equal(df["index"].to_numpy(), np.arange(n)):
             raise SystemExit(f"{a.certify}: the tables must cover every test image (n_test 0)")
+        for k in a.k:
+            samples.setdefault((n, k), data.test_sample(n, k, "random", a.sample_seed))
         row = {c: df[c].iloc[0] for c in ("alpha", "beta", "seed")}
         row.update({"n": n, "all": err.sum(), "first_half": err[: n // 2].sum(), "last_half": err[n // 2:].sum()})
         for k in a.k:
             row[f"first_{k}"] = err[:k].sum()
-            row[f"random_{k}"] = err[data.test_sample(n, k, "random", a.sample_seed)].sum()
+            row[f"random_{k}"] = err[samples[(n, k)]].sum()
         rows.append(row)
     t = pd.DataFrame(rows).sort_values(["seed", "beta", "alpha"])
     if a.out:

@@ -192,8 +192,10 @@ def risk_ratio(seed_errors, seed_images, paper_errors: float, n_paper: int, leve
     s, total = len(e), e.sum()
     e_o, e_p = max(total, HALF), max(float(paper_errors), HALF)
     p_o, p_p = e_o / images.sum(), e_p / n_paper
-    if model is None:
-        model = (float(np.var(e / images, ddof=1)) / p_o ** 2, s - 1) if s >= 2 and total > 0 else (0.0, 0)
+    if model is None:  # this cell's own seeds
+        import pandas as pd
+
+        model = model_luck(pd.DataFrame({"alpha": 0.0, "beta": 0.0, "risk": e / images}))
     v, df_v = model if s >= 2 else (0.0, 0)
     binomial_o = (1 - p_o) / e_o
     seeds_win = v / s > binomial_o
