@@ -139,7 +139,7 @@ def side_by_side(smooth, x, idx, n, reps, device):
     alternating legacy, current, legacy, ... ``reps`` times each: {(engine, mode): [rates]}."""
     rates = {}
     engines = {"legacy (numpy PCG64 on the host)": lambda **k: legacy_vote(smooth, x, idx, n, 0, **k),
-               "current (Philox on the device)": lambda **k: smooth.vote(x, idx, n, 0, **k)}
+               "current (SplitMix64 on the device)": lambda **k: smooth.vote(x, idx, n, 0, **k)}
     for f in engines.values():
         f(early_stop=False)  # warm-up
     for _ in range(reps):

@@ -193,15 +193,15 @@ def noise_check(table, device):
     if device.type == "cpu":
         table.add("noise", "device against CPU", "n/a", "", "the device is the CPU")
         return
-    key = rng.key_words(2026)
-    block, draw, index = torch.arange(2048).view(1, -1), torch.arange(256).view(-1, 1), torch.full((256, 1), 7)
-    cpu = rng.philox4x32(block, draw, index, 0, key)
-    dev = rng.philox4x32(block.to(device), draw.to(device), index.to(device), 0, key)
-    same = all(torch.equal(c, d.cpu()) for c, d in zip(cpu, dev))
-    table.add("noise", "Philox words, device = CPU", "yes" if same else "NO", "",
-              f"{4 * block.numel() * draw.numel():,} 32-bit words")
-    a = rng.normals(2026, 0, index.view(-1), draw.view(-1), (8192,))
-    b = rng.normals(2026, 0, index.view(-1).to(device), draw.view(-1).to(device), (8192,)).cpu()
+    draw, index = torch.arange(256), torch.full((256,), 7)
+    counter = torch.arange(4096).view(1, -1)
+    cpu = rng.splitmix64(rng.row_states(2026, 0, index, draw), counter)
+    dev = rng.splitmix64(rng.row_states(2026, 0, index.to(device), draw.to(device)), counter.to(device))
+    same = torch.equal(cpu, dev.cpu())
+    table.add("noise", "SplitMix64 words, device = CPU", "yes" if same else "NO", "",
+              f"{cpu.numel():,} 64-bit words")
+    a = rng.normals(2026, 0, index, draw, (8192,))
+    b = rng.normals(2026, 0, index.to(device), draw.to(device), (8192,)).cpu()
     differ = int((a != b).sum())
     ulps = int((a.view(torch.int32).long() - b.view(torch.int32).long()).abs().max())
     table.add("noise", "float32 normals that differ from the CPU's", differ, f"of {a.numel():,}",

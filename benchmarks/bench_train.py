@@ -129,7 +129,7 @@ def legacy_side_by_side(a, net, x, y, device, arch):
     def legacy(seed, step, m, shape, dev):
         return torch.randn((m, *shape), generator=gen).to(dev)
 
-    rates = {"legacy (torch.randn on the host)": [], "current (Philox on the device)": []}
+    rates = {"legacy (torch.randn on the host)": [], "current (SplitMix64 on the device)": []}
     for rep in range(a.reps + 1):
         for name, noise in zip(rates, (legacy, current)):
             training.train_noise = noise
@@ -144,7 +144,7 @@ def legacy_side_by_side(a, net, x, y, device, arch):
     print("| trainer noise | samples/s |\n| --- | --- |")
     for name, r in rates.items():
         print(f"| {name} | {np.median(r):.0f} ({min(r):.0f}-{max(r):.0f}) |")
-    ratio = np.array(rates["current (Philox on the device)"]) / np.array(rates["legacy (torch.randn on the host)"])
+    ratio = np.array(rates["current (SplitMix64 on the device)"]) / np.array(rates["legacy (torch.randn on the host)"])
     print(f"| current / legacy, median of adjacent pairs (min-max) | {np.median(ratio):.3f} "
           f"({ratio.min():.3f}-{ratio.max():.3f}) |")
 

@@ -16,8 +16,8 @@ draws. They are the same for every model (every training noise alpha) and every 
 only scales them), whatever the batch size, the order of the images, or early stopping. So
 differences between alphas are not Monte Carlo noise, and any job can be rerun alone. They are
 made on the device that runs the network by the counter-based generator of
-:mod:`rsmooth.rng` (Philox-4x32-10): the same numbers on a CPU and a GPU (up to a float32 ulp
-in about 2 of 10^8 values, see there).
+:mod:`rsmooth.rng` (SplitMix64, Box-Muller): the same numbers on a CPU and a GPU (up to a float32 ulp
+in a few of 10^8 values, see there).
 """
 from __future__ import annotations
 
