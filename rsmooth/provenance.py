@@ -17,7 +17,8 @@ that a ``touch``, a ``git checkout`` of the same content or a fresh clone change
   :mod:`rsmooth.data` reads too), so a download of the genuine files changes nothing.
 * :func:`environment` -- what decides the bits of a float computation besides the inputs:
   torch and numpy versions, the device, the CPU instruction set torch dispatches to, the number
-  of threads. :func:`environment_id` is a digest of those; identical environments give
+  of threads, and the noise generator (:data:`rsmooth.rng.ENGINE`: a change of the noise bits
+  shows as another environment). :func:`environment_id` is a digest of those; identical environments give
   identical ids, and a results folder that mixes ids mixes environments.
 
 This module imports neither torch nor numpy at the top: the Snakefile imports it on every run.
@@ -181,7 +182,7 @@ def arch_fingerprint(arch: str) -> str:
 
 # ----------------------------------------------------------------------------- environment
 
-ENV_ID_KEYS = ("python", "torch", "numpy", "device", "gpu", "cpu_isa", "threads")
+ENV_ID_KEYS = ("python", "torch", "numpy", "device", "gpu", "cpu_isa", "threads", "noise")
 
 
 def cpu_model() -> str:
@@ -204,6 +205,8 @@ def environment(device, threads: int) -> dict:
     import numpy
     import torch
 
+    from .rng import ENGINE
+
     device = torch.device(device)
     env = {
         "python": platform.python_version(),
@@ -214,6 +217,7 @@ def environment(device, threads: int) -> dict:
         "threads": int(threads),
         "cpu_model": cpu_model(),
         "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else "",
+        "noise": ENGINE,
     }
     env["env_id"] = environment_id(env)
     return env

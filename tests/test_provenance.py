@@ -117,6 +117,10 @@ def test_environment_records_versions_isa_threads_and_an_id_that_ignores_the_cpu
     assert provenance.environment_id(other) == env["env_id"]
     assert provenance.environment_id(dict(env, threads=4)) != env["env_id"]
     assert provenance.environment_id(dict(env, cpu_isa=other_isa(env))) != env["env_id"]
+    from rsmooth import rng
+
+    assert env["noise"] == rng.ENGINE  # a change of the noise bits is another environment
+    assert provenance.environment_id(dict(env, noise="Philox-4x32-10, Box-Muller in float64")) != env["env_id"]
 
 
 def other_isa(env: dict) -> str:
