@@ -17,8 +17,10 @@ that a ``touch``, a ``git checkout`` of the same content or a fresh clone change
   :mod:`rsmooth.data` reads too), so a download of the genuine files changes nothing.
 * :func:`environment` -- what decides the bits of a float computation besides the inputs:
   torch and numpy versions, the device, the CPU instruction set torch dispatches to, the number
-  of threads, and the noise generator (:data:`rsmooth.rng.ENGINE`: a change of the noise bits
-  shows as another environment). :func:`environment_id` is a digest of those; identical environments give
+  of threads, and the noise generator the job drew with (its caller passes
+  :data:`rsmooth.rng.ENGINE`; this module does not import it, so that the code fingerprint of
+  a script that makes no noise does not follow the generator's file): a change of the noise
+  bits shows as another environment. :func:`environment_id` is a digest of those; identical environments give
   identical ids, and a results folder that mixes ids mixes environments.
 
 This module imports neither torch nor numpy at the top: the Snakefile imports it on every run.
@@ -195,17 +197,16 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def environment(device, threads: int) -> dict:
+def environment(device, threads: int, noise: str) -> dict:
     """What, besides the inputs, decides the bits a training or certification job writes.
 
     ``cpu_isa`` is the instruction set torch's CPU kernels dispatch to (``AVX512``, ``AVX2``,
     ``DEFAULT``...): two machines with the same versions, ISA and threads give the same bits on
     the CPU (on a GPU: the same GPU model); otherwise results agree only statistically.
-    ``env_id`` digests the fields in ``ENV_ID_KEYS``; ``cpu_model`` is recorded, not part of it."""
+    ``noise`` names the generator of the job's noise (:data:`rsmooth.rng.ENGINE`). ``env_id``
+    digests the fields in ``ENV_ID_KEYS``; ``cpu_model`` is recorded, not part of it."""
     import numpy
     import torch
-
-    from .rng import ENGINE
 
     device = torch.device(device)
     env = {
@@ -217,7 +218,7 @@ def environment(device, threads: int) -> dict:
         "threads": int(threads),
         "cpu_model": cpu_model(),
         "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else "",
-        "noise": ENGINE,
+        "noise": str(noise),
     }
     env["env_id"] = environment_id(env)
     return env

@@ -33,9 +33,12 @@ on one CPU thread Philox made CIFAR-10's fastnet certify 2-4% slower than numpy'
 SplitMix64 is on par (docs/performance.md). What SplitMix64 gives up: its state has 64 bits,
 not Philox's 128-bit counter, so two rows share noise if their states lie within one row's
 length of each other on the sequence ``s + m G``: probability about ``2 L / 2^64`` for a pair of
-rows of L words (1.7e-16 for CIFAR-10's 1,536), so about 10^-4 pairs are expected among the
-10^6 distinct draws of the default run and one among 10^8 CIFAR-10-sized draws; such a pair
-would share (part of) one noise vector, which no statistic here can notice.
+rows of L words (1.7e-16 for CIFAR-10's 1,536), so about 10^-5 pairs are expected among the
+3 x 10^5 distinct draws of the default run and one among 10^8 CIFAR-10-sized draws; such a pair
+would share (part of) one noise vector, which no statistic here can notice. Likewise seed and
+stream enter as one sum, so (seed + k G, stream) names the same rows as (seed, stream + k): the
+pipeline's seeds are small config seeds or 63-bit hashes (``rsmooth.seeding``), which meet that
+way with probability about 6 x 2^-64 per pair.
 
 Floats. The uniforms are exact in float64 and every operation but ``log``, ``cos`` and ``sin``
 is correctly rounded by IEEE 754 on every device; those three differ between implementations

@@ -53,7 +53,7 @@ def main() -> None:
     import torch
     from tqdm import tqdm
 
-    from rsmooth import data, io, models, provenance, runtime
+    from rsmooth import data, io, models, provenance, rng, runtime
     from rsmooth.core import Smooth
 
     threads = cli.set_threads(a.threads)
@@ -92,7 +92,7 @@ def main() -> None:
     df["correct"] = df["correct"].astype(int)
     io.write_csv(df[["alpha", "beta", "seed"] + io.PER_IMAGE_COLUMNS], a.out)
     if a.env is not None:
-        env = {"alpha": a.alpha, "beta": a.beta, "seed": a.seed, **provenance.environment(device, threads)}
+        env = {"alpha": a.alpha, "beta": a.beta, "seed": a.seed, **provenance.environment(device, threads, rng.ENGINE)}
         io.write_csv(pd.DataFrame([env]), a.env)
     evals = int(r.vote.n_evals.sum()) + a.n_cert * n_test * (a.beta > 0)
     print(f"risk {1 - df['correct'].mean():.4f}; {evals} evaluations in {wall:.2f} s "

@@ -58,7 +58,7 @@ def main() -> None:
     import pandas as pd
     import torch
 
-    from rsmooth import data, io, models, provenance, runtime, training
+    from rsmooth import data, io, models, provenance, rng, runtime, training
     from rsmooth.seeding import derive_seed
 
     t0 = time.perf_counter()
@@ -97,7 +97,7 @@ def main() -> None:
            "copies": a.copies, "common_noise": a.common_noise, "final_loss": stats["final_loss"],
            "clean_test_acc": acc,
            "noisy_test_acc": noisy_acc,
-           **provenance.environment(device, threads)}
+           **provenance.environment(device, threads, rng.ENGINE)}
     io.write_csv(pd.DataFrame([row]), a.metrics)
     if a.checkpoint is not None and a.checkpoint.exists():
         a.checkpoint.unlink()

@@ -12,7 +12,7 @@ import pytest
 from conftest import REPO, shared_data_or_skip
 from fakedata import fake_mnist
 from pipeline import copy_workflow, rule_args, planned_jobs, run_script, snakemake, tiny_config, tiny_mnist
-from rsmooth import config, datafiles, provenance
+from rsmooth import config, datafiles, provenance, rng
 
 
 
@@ -108,7 +108,7 @@ def test_genuine_mnist_has_the_fingerprint_of_a_download_to_come(tmp_path):
 
 
 def test_environment_records_versions_isa_threads_and_an_id_that_ignores_the_cpu_model():
-    env = provenance.environment("cpu", 3)
+    env = provenance.environment("cpu", 3, rng.ENGINE)
     assert env["threads"] == 3 and env["device"] == "cpu" and env["cpu_isa"]
     import torch
 
@@ -117,8 +117,6 @@ def test_environment_records_versions_isa_threads_and_an_id_that_ignores_the_cpu
     assert provenance.environment_id(other) == env["env_id"]
     assert provenance.environment_id(dict(env, threads=4)) != env["env_id"]
     assert provenance.environment_id(dict(env, cpu_isa=other_isa(env))) != env["env_id"]
-    from rsmooth import rng
-
     assert env["noise"] == rng.ENGINE  # a change of the noise bits is another environment
     assert provenance.environment_id(dict(env, noise="Philox-4x32-10, Box-Muller in float64")) != env["env_id"]
 
@@ -130,13 +128,13 @@ def other_isa(env: dict) -> str:
 
 def test_tables_from_before_the_environment_record_count_as_unrecorded():
     old = pd.DataFrame([{"alpha": 0.0, "seed": 0}])
-    new = pd.DataFrame([provenance.environment("cpu", 1)])
+    new = pd.DataFrame([provenance.environment("cpu", 1, rng.ENGINE)])
     t = provenance.environment_table(pd.concat([old, new]).assign(role="train"))
     assert sorted(t["env_id"]) == sorted(["unrecorded", new["env_id"].item()])
 
 
 def test_environment_table_counts_jobs_per_environment():
-    a = provenance.environment("cpu", 1)
+    a = provenance.environment("cpu", 1, rng.ENGINE)
     b = dict(a, cpu_isa=other_isa(a))
     b["env_id"] = provenance.environment_id(b)
     jobs = pd.DataFrame([a, a, b]).assign(role="certify")
