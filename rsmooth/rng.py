@@ -99,9 +99,10 @@ def mix64(z: torch.Tensor) -> torch.Tensor:
     return z.bitwise_xor_(z.bitwise_right_shift(31).bitwise_and_((1 << 33) - 1))
 
 
-def splitmix64(state: torch.Tensor, counter: torch.Tensor) -> torch.Tensor:
-    """Output number ``counter`` (from 0) of SplitMix64 started at ``state``: int64 tensors
-    that broadcast (64-bit words in two's complement); a new int64 tensor. Guarantee: equals
+def splitmix64(state, counter: torch.Tensor) -> torch.Tensor:
+    """Output number ``counter`` (from 0) of SplitMix64 started at ``state``: an int64 tensor
+    and an int64 tensor or int that broadcast (64-bit words in two's complement); a new int64
+    tensor on the counter's device. Guarantee: equals
     the reference ``splitmix64.c`` seeded with ``state`` (as an unsigned word) after
     ``counter`` earlier calls, on every device."""
     return mix64(torch.add(counter, 1).mul_(_G) + state)
@@ -131,7 +132,7 @@ def row_states(seed: int, stream: int, index, draw, device=None) -> torch.Tensor
     if index.shape != draw.shape:
         raise ValueError(f"index and draw differ in length: {index.shape[0]} and {draw.shape[0]}")
     s1 = as_int64(mix64_int(seed + (stream + 1) * GOLDEN))
-    return splitmix64(splitmix64(torch.tensor(s1, device=device), index), draw)
+    return splitmix64(splitmix64(s1, index), draw)
 
 
 def normals(seed: int, stream: int, index, draw, shape, device=None) -> torch.Tensor:
